@@ -21,6 +21,7 @@ import {
   type Ready,
   type Refusal,
   type Role,
+  type Snapshot,
   type SoftState,
   type Status,
 } from './types.ts';
@@ -54,6 +55,8 @@ export class Raft {
   private randomizedElectionTimeout = 0;
 
   private votes = new Map<NodeId, boolean>();
+  /** Votes granted in this node's last won or lost election, for telemetry. */
+  private lastElectionVotes = 0;
   /** Leader only: every other member's progress. */
   private prs = new Map<NodeId, Progress>();
   /** Leader only: followers that need an App when the next Ready is built. */
@@ -206,8 +209,9 @@ export class Raft {
     this.hup(false);
   }
 
-  compact(index: number, data: Uint8Array): void {
-    this.log.compact(index, data);
+  /** The application saved its state at `index` (<= applied) as `data`: keep it, drop the log it covers. */
+  compact(index: number, data: Uint8Array): Snapshot {
+    return this.log.compact(index, data);
   }
 
   reportSnapshot(to: NodeId, ok: boolean): void {
@@ -308,6 +312,7 @@ export class Raft {
       lastIndex: this.log.lastIndex(),
       snapshot: { index: this.log.snapIndex, term: this.log.snapTerm },
       conf: this.log.conf(),
+      electionVotes: this.lastElectionVotes,
     };
     if (this.role === 'leader') {
       status.progress = {};
@@ -435,6 +440,7 @@ export class Raft {
   /** Counts votes; acts on a decided election and returns the result. */
   private tallyVotes(type: MessageType.PreVote | MessageType.Vote): 'won' | 'lost' | 'pending' {
     const result = voteResult(this.log.conf().voters, this.votes);
+    if (result !== 'pending') this.lastElectionVotes = [...this.votes.values()].filter(Boolean).length;
     if (result === 'won') {
       if (type === MessageType.PreVote) this.startElection(MessageType.Vote, false);
       else this.becomeLeader();

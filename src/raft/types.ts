@@ -159,6 +159,8 @@ export interface Status {
   lastIndex: number;
   snapshot: { index: number; term: number };
   conf: ConfState;
+  /** Votes granted in this node's last decided election (pre-votes included). */
+  electionVotes: number;
   /** Only on the leader. */
   progress?: Record<NodeId, PeerProgress>;
   /** Set while the leader is handing over to this member. */
