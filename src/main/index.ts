@@ -1,0 +1,37 @@
+// Electron entry: locks the app down, serves the renderer, wires the API and opens the window.
+// The control plane lives in the other modules of src/main and knows nothing of Electron.
+import { app, dialog, session } from 'electron';
+import { join } from 'node:path';
+import { APP_PAGE_URL } from './app-page.ts';
+import { registerAppScheme, serveRenderer } from './app-protocol.ts';
+import { handleApiCall } from './ipc.ts';
+import { denyAllPermissions, keepOnAppPage } from './web-security.ts';
+import { createMainWindow } from './window.ts';
+
+// `npm run dev` serves the renderer from electron-vite's dev server; a build loads it from disk.
+const pageUrl = (!app.isPackaged && process.env.ELECTRON_RENDERER_URL) || APP_PAGE_URL;
+
+app.enableSandbox();
+registerAppScheme();
+app.on('web-contents-created', (_event, contents) => keepOnAppPage(contents, pageUrl));
+app.on('window-all-closed', () => app.quit());
+
+async function start(): Promise<void> {
+  denyAllPermissions(session.defaultSession);
+  serveRenderer(join(import.meta.dirname, '../renderer'));
+  handleApiCall('appVersion', pageUrl, () => ({
+    app: app.getVersion(),
+    electron: process.versions.electron,
+    node: process.versions.node,
+    chrome: process.versions.chrome,
+  }));
+  await createMainWindow(pageUrl, join(import.meta.dirname, '../preload/index.cjs'));
+}
+
+app
+  .whenReady()
+  .then(start)
+  .catch((error: unknown) => {
+    dialog.showErrorBox('Raft Manager could not start', error instanceof Error ? error.message : String(error));
+    app.exit(1);
+  });
