@@ -40,10 +40,12 @@ export class RaftLog {
     const after = entries.findIndex((e) => e.index > this.snapIndex);
     if (after >= 0) this.append(entries.slice(after));
     this.stabled = this.lastIndex();
-    if (committed < this.snapIndex || committed > this.lastIndex()) {
-      throw new Error(`commit index ${committed} is outside the stored log [${this.snapIndex}, ${this.lastIndex()}]`);
+    if (committed > this.lastIndex()) {
+      throw new Error(`commit index ${committed} is beyond the stored log (last index ${this.lastIndex()})`);
     }
-    this.committed = committed;
+    // A snapshot is only ever taken or received at a committed index, even if a crash came
+    // before the hard state that says so was written.
+    this.committed = Math.max(committed, this.snapIndex);
     this.applied = Math.max(this.snapIndex, Math.min(applied, committed));
   }
 
