@@ -92,6 +92,10 @@ export class Progress {
     if (n > 0) this.inflights.splice(0, n);
   }
 
+  freeFirst(): void {
+    this.inflights.shift();
+  }
+
   isPaused(): boolean {
     switch (this.state) {
       case 'probe':

@@ -613,6 +613,9 @@ export class Raft {
     pr.recentActive = true;
     pr.ticksSinceContact = 0;
     pr.probeSent = false;
+    // Apps lost in flight are never acknowledged: free one slot so a full window cannot stall
+    // replication forever (the follower's answer to the next App sorts out where it stands).
+    if (pr.state === 'replicate' && pr.isPaused()) pr.freeFirst();
     if (pr.match < this.log.lastIndex()) this.appendDue.add(m.from);
     if (m.context === '') return;
     const acks = this.readOnly.ack(m.context, m.from);
