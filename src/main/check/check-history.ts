@@ -93,12 +93,12 @@ function groupByKey(operations: readonly Operation[]): Map<string, Operation[]> 
 function lostWriteAnomaly({ key, write, read, observed, observedWriter }: LostWrite): Anomaly {
   const source = observedWriter
     ? `left by ${describeOperation(observedWriter)}, which completed before the write began`
-    : 'the empty start, with no delete that could explain it';
+    : 'as at the start, and no delete could explain it';
   return {
     key,
     reason:
       `acknowledged write lost: ${describeOperation(write)} completed before ${describeOperation(read)} ` +
-      `began, yet the read saw ${describeValue(observed)}, ${source}`,
+      `began, yet that read saw ${describeValue(observed)}, ${source}`,
     ops: observedWriter ? [observedWriter, write, read] : [write, read],
   };
 }

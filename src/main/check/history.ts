@@ -54,7 +54,6 @@ const historyEventSchema = z.discriminatedUnion('type', [invokeEvent, okEvent, f
 
 export type HistoryEvent = z.infer<typeof historyEventSchema>;
 export type InvokeEvent = z.infer<typeof invokeEvent>;
-export type OkEvent = z.infer<typeof okEvent>;
 export type CompletionEvent = Exclude<HistoryEvent, InvokeEvent>;
 
 /** An invocation paired with its outcome. */
@@ -75,7 +74,7 @@ export interface Operation {
   /** ok cas only. */
   swapped?: boolean;
   invokeTime: number;
-  /** null when the history ended first. */
+  /** When the client learned the outcome (for `info`: gave up; it may take effect later); null when the history ended first. */
   completeTime: number | null;
 }
 
@@ -123,18 +122,17 @@ export function pairOperations(
 }
 
 function operationFromInvoke(event: InvokeEvent, id: number): Operation {
-  const operation: Operation = {
+  return {
     id,
     process: event.process,
     op: event.op,
     key: event.key,
+    ...(event.op === 'put' || event.op === 'cas' ? { value: event.value } : {}),
+    ...(event.op === 'cas' ? { expect: event.expect } : {}),
     status: 'info',
     invokeTime: event.time,
     completeTime: null,
   };
-  if (event.op === 'put' || event.op === 'cas') operation.value = event.value;
-  if (event.op === 'cas') operation.expect = event.expect;
-  return operation;
 }
 
 function complete(operation: Operation, event: CompletionEvent): void {
@@ -202,19 +200,21 @@ export async function readHistoryFile(path: string): Promise<HistoryEvent[]> {
   }
 }
 
-/** One line for people: `#17 process 3: cas "k" "a" → "b": swapped`. */
+/** For people: `[#17 process 3: cas "k" "a"→"b" ⇒ swapped]`. */
 export function describeOperation(operation: Operation): string {
   const { id, process, op, key } = operation;
-  let text = `#${id} process ${process}: ${op} ${JSON.stringify(key)}`;
-  if (op === 'put') text += ` = ${describeValue(operation.value ?? null)}`;
-  if (op === 'cas') text += ` ${describeValue(operation.expect ?? null)} → ${describeValue(operation.value ?? null)}`;
-  if (operation.status === 'fail') return `${text}: failed`;
-  if (operation.status === 'info') return `${text}: outcome unknown`;
-  if (op === 'get') return `${text}: read ${describeValue(operation.result ?? null)}`;
-  if (op === 'cas') {
-    return operation.swapped ? `${text}: swapped` : `${text}: not swapped, value ${describeValue(operation.result ?? null)}`;
-  }
-  return `${text}: ok`;
+  let call = `#${id} process ${process}: ${op} ${JSON.stringify(key)}`;
+  if (op === 'put') call += ` = ${describeValue(operation.value ?? null)}`;
+  if (op === 'cas') call += ` ${describeValue(operation.expect ?? null)}→${describeValue(operation.value ?? null)}`;
+  return `[${call} ⇒ ${describeOutcome(operation)}]`;
+}
+
+function describeOutcome({ status, op, result, swapped }: Operation): string {
+  if (status === 'fail') return 'failed';
+  if (status === 'info') return 'unknown';
+  if (op === 'get') return describeValue(result ?? null);
+  if (op === 'cas') return swapped ? 'swapped' : `not swapped, value ${describeValue(result ?? null)}`;
+  return 'ok';
 }
 
 export function describeValue(value: string | null): string {

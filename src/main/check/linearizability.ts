@@ -177,6 +177,11 @@ function search(
   steps.forEach((step, i) => (bit[i] = step.definite ? definiteCount++ : unknownCount++));
   const definiteWords = new Uint32Array((definiteCount >>> 5) + 1);
   const unknownWords = new Uint32Array((unknownCount + 31) >>> 5);
+  const isMarked = (i: number): boolean => {
+    const words = steps[i].definite ? definiteWords : unknownWords;
+    return (words[bit[i] >>> 5] & (1 << (bit[i] & 31))) !== 0;
+  };
+  const twin = earlierTwins(steps);
   let lowWord = 0; // every acknowledged word below it is full
   let highWord = -1; // no acknowledged word above it has a bit set
   let linearized = 0; // acknowledged steps linearized
@@ -255,8 +260,10 @@ function search(
       const step = steps[i];
       const allowed = step.requires === ANY || step.requires === value;
       const after = step.writes === KEEP ? value : step.writes;
-      // An unknown-outcome step that changes nothing is the same as leaving it out.
-      if (allowed && (step.definite || after !== value)) {
+      // An unknown-outcome step that changes nothing is the same as leaving it out; one whose
+      // earlier twin is unused could be replaced by that twin.
+      const useful = step.definite || (after !== value && (twin[i] === -1 || isMarked(twin[i])));
+      if (allowed && useful) {
         const high = highWord;
         mark(i);
         const key = exploredKey(after);
@@ -304,6 +311,26 @@ function search(
   }
 }
 
+/**
+ * For each unknown-outcome step, the previous one (by invocation) with the same effect, or -1.
+ * Either could stand in for the other, except that the earlier one may be placed earlier; so only
+ * the earliest unused twin needs trying, which spares the search every subset of them.
+ */
+function earlierTwins(steps: readonly RegisterStep[]): Int32Array {
+  const twin = new Int32Array(steps.length).fill(-1);
+  const lastWithEffect = new Map<string, number>();
+  const byInvocation = steps.map((_, i) => i);
+  byInvocation.sort((a, b) => steps[a].operation.invokeTime - steps[b].operation.invokeTime || a - b);
+  for (const i of byInvocation) {
+    const { definite, requires, writes } = steps[i];
+    if (definite) continue;
+    const effect = `${requires} ${writes}`;
+    twin[i] = lastWithEffect.get(effect) ?? -1;
+    lastWithEffect.set(effect, i);
+  }
+  return twin;
+}
+
 /** Links every call and return in time order; at equal times calls come first (so they overlap). */
 function linkEntries(steps: readonly RegisterStep[], next: Int32Array, prev: Int32Array, head: number): void {
   const entries: number[] = [];
@@ -341,7 +368,7 @@ function explain(deepest: Deepest, values: ValueIds): { reason: string; ops: Ope
   const reason =
     `${describeOperation(stuck)} cannot be linearized: the longest linearizable prefix orders ${depth} ` +
     `operation(s) and leaves the key ${describeValue(values.values[value])}. Listed: the last ${tail.length} ` +
-    `of that prefix in order, ${concurrent.length} operation(s) concurrent with the failure, then the ` +
+    `of that prefix in order, then ${concurrent.length} concurrent operation(s) outside it, then the ` +
     `one that cannot be placed`;
   return { reason, ops: [...tail, ...concurrent, stuck] };
 }

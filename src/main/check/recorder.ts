@@ -5,8 +5,9 @@ import { finished } from 'node:stream/promises';
 import { validateHistoryEvent } from './history.ts';
 import type { HistoryEvent, InvokeEvent } from './history.ts';
 
+/** What is recorded of a request; a client request can be passed as is. */
 export type OperationCall =
-  | { op: 'get'; key: string }
+  | { op: 'get'; key: string; consistency?: 'linearizable' | 'serializable' }
   | { op: 'put'; key: string; value: string }
   | { op: 'delete'; key: string }
   | { op: 'cas'; key: string; expect: string | null; value: string };
@@ -45,8 +46,7 @@ export class HistoryRecorder {
     if (pending) {
       throw new Error(`process ${process} invokes ${call.op} while its ${pending.op} is still in flight`);
     }
-    const event = this.append({ type: 'invoke', process, ...call, time: this.now() });
-    this.inFlight.set(process, event as InvokeEvent);
+    this.inFlight.set(process, this.append(invokeEvent(process, call, this.now())) as InvokeEvent);
   }
 
   ok(process: number, answer: OkAnswer = {}): void {
@@ -94,5 +94,22 @@ export class HistoryRecorder {
     this.events.push(event);
     this.stream?.write(JSON.stringify(event) + '\n');
     return event;
+  }
+}
+
+function invokeEvent(process: number, call: OperationCall, time: number): object {
+  const { op, key } = call;
+  switch (call.op) {
+    case 'get':
+      if (call.consistency === 'serializable') {
+        throw new Error('a serializable get may be stale by design; record only linearizable reads');
+      }
+      return { type: 'invoke', process, op, key, time };
+    case 'put':
+      return { type: 'invoke', process, op, key, value: call.value, time };
+    case 'delete':
+      return { type: 'invoke', process, op, key, time };
+    case 'cas':
+      return { type: 'invoke', process, op, key, expect: call.expect, value: call.value, time };
   }
 }
