@@ -64,7 +64,7 @@ export interface LoopEvents {
   election: [{ phase: 'started' | 'won' | 'lost'; term: number; candidate: NodeId; votes: number; durationMs: number }];
   role: [{ role: Role; term: number; leaderId: NodeId }];
   snapshot: [{ phase: 'created' | 'installed'; index: number; term: number; bytes: number; durationMs: number }];
-  membership: [{ conf: ConfState; index: number }];
+  membership: [{ conf: ConfState; index: number; change: ConfChange }];
   change: [];
 }
 
@@ -322,7 +322,7 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
     let result: KvResult = { value: null };
     if (entry.type === EntryType.Conf) {
       const change = decodeConfChange(entry.data);
-      if (change.type !== 'bootstrap') this.emit('membership', { conf: this.raft.status().conf, index: entry.index });
+      if (change.type !== 'bootstrap') this.emit('membership', { conf: this.raft.status().conf, index: entry.index, change });
     } else if (entry.data.length > 0) {
       result = this.kv.apply(decodeCommand(entry.data));
     }

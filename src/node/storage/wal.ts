@@ -85,9 +85,10 @@ export class Wal {
   /**
    * Persists `entries` (replacing any stored entries from entries[0].index on) and `hardState`,
    * after `reset` when a snapshot was installed: entries up to reset.index are then gone.
-   * One write, one fsync; resolves once durable.
+   * One write, one fsync; resolves once durable. `sync: false` skips the fsync, for updates whose
+   * loss in a crash is harmless (a hard state whose only change is the commit index).
    */
-  append(entries: Entry[], hardState?: HardState, reset?: { index: number }): Promise<void> {
+  append(entries: Entry[], hardState?: HardState, reset?: { index: number }, sync = true): Promise<void> {
     return this.enqueue(async () => {
       this.assertWritable();
       validateAppend(entries, hardState, reset?.index, this.lastIndex);
@@ -97,7 +98,7 @@ export class Wal {
       if (segment.bytes >= this.options.segmentBytes) segment = await this.rollOver();
       await this.guard(async () => {
         await writeFully(this.handle, bytes, segment.bytes);
-        await this.sync();
+        if (sync) await this.sync();
       });
       segment.bytes += bytes.length;
       if (reset !== undefined) this.lastIndex = reset.index;
