@@ -294,6 +294,8 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
   private async handleReady(rd: Ready): Promise<void> {
     const start = performance.now();
     if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.leaderId, rd.softState.term);
+    // Peers first, so the first messages to a member just added have somewhere to go.
+    if (rd.conf) this.onConf(rd.conf);
     const voteChanged = rd.hardState !== undefined && (rd.hardState.term !== this.persistedVote.term || rd.hardState.vote !== this.persistedVote.vote);
     // A leader may send its appends while it writes them itself: nothing is acknowledged or
     // applied before its own fsync below completes (the parallel write of Raft §10.2.1).
@@ -306,7 +308,6 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
     }
     if (!sendFirst) this.opts.transport.send(rd.messages);
     if (rd.snapshot) this.installSnapshot(rd.snapshot, start);
-    if (rd.conf) this.onConf(rd.conf);
     for (const entry of rd.committedEntries) this.apply(entry);
     for (const rs of rd.readStates) {
       const read = this.reads.get(rs.context);
