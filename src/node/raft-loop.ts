@@ -98,6 +98,8 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
   private persistedVote: { term: number; vote: NodeId };
   private electionStartedAt = 0;
   private snapshotting = false;
+  /** Storage work runs one job at a time, in order: a snapshot save never races a log append. */
+  private storageQueue: Promise<unknown> = Promise.resolve();
   private snapshotInfo: { index: number; term: number; bytes: number };
 
   constructor(
@@ -302,7 +304,7 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
     const sendFirst = this.role === 'leader' && !voteChanged && !rd.snapshot;
     if (sendFirst) this.opts.transport.send(rd.messages);
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
-      await this.opts.storage.persist(rd.snapshot, rd.entries, rd.hardState, rd.mustSync);
+      await this.inStorageOrder(() => this.opts.storage.persist(rd.snapshot, rd.entries, rd.hardState, rd.mustSync));
       if (rd.mustSync) this.opts.metrics.fsyncSeconds((performance.now() - start) / 1000);
       if (rd.hardState) this.persistedVote = { term: rd.hardState.term, vote: rd.hardState.vote };
     }
@@ -360,13 +362,25 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
     this.emit('snapshot', { phase: 'installed', index, term, bytes: snapshot.data.length, durationMs: performance.now() - start });
   }
 
+  private inStorageOrder<T>(job: () => Promise<T>): Promise<T> {
+    const result = this.storageQueue.then(job);
+    this.storageQueue = result.catch(() => undefined);
+    return result;
+  }
+
   private async takeSnapshot(): Promise<void> {
     this.snapshotting = true;
     const start = performance.now();
     try {
       const index = this.appliedIndex;
       const snapshot = this.raft.compact(index, this.kv.serialize());
-      await this.opts.storage.saveSnapshot(snapshot);
+      // A newer snapshot from the leader may have been installed while this one waited.
+      const saved = await this.inStorageOrder(async () => {
+        if (index <= this.snapshotInfo.index) return false;
+        await this.opts.storage.saveSnapshot(snapshot);
+        return true;
+      });
+      if (!saved) return;
       const { term } = snapshot.meta;
       this.snapshotInfo = { index, term, bytes: snapshot.data.length };
       this.emit('snapshot', { phase: 'created', index, term, bytes: snapshot.data.length, durationMs: performance.now() - start });

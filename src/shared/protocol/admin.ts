@@ -92,7 +92,7 @@ const faultRequestSchema = z
   .object({
     id: requestIdSchema,
     op: z.literal('fault'),
-    set: z.object(faultFields, { error: 'must be an object' }).partial().optional(),
+    set: z.strictObject(faultFields, { error: 'must be an object' }).partial().optional(),
     clear: z.literal(true, { error: 'must be true' }).optional(),
   })
   .refine((request) => (request.set === undefined) !== (request.clear === undefined), 'give either "set": {...} or "clear": true, not both')
