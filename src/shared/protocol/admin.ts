@@ -92,7 +92,11 @@ const faultRequestSchema = z
   .object({
     id: requestIdSchema,
     op: z.literal('fault'),
-    set: z.strictObject(faultFields, { error: 'must be an object' }).partial().optional(),
+    // Strict: a misspelled field must be refused, not taken for "no fault".
+    set: z
+      .strictObject(faultFields, { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object' : undefined) })
+      .partial()
+      .optional(),
     clear: z.literal(true, { error: 'must be true' }).optional(),
   })
   .refine((request) => (request.set === undefined) !== (request.clear === undefined), 'give either "set": {...} or "clear": true, not both')

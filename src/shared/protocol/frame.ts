@@ -87,7 +87,8 @@ function describeIssue(issue: z.core.$ZodIssue, frame: Record<string, unknown>):
   const field = formatPath(issue.path);
   const found = valueAt(frame, issue.path);
   if (!found.present) return `${field}: is required`;
-  const problem = field === '' || isTooLarge(issue) ? issue.message : `${issue.message}, got ${describeValue(found.value)}`;
+  const showValue = field !== '' && !isTooLarge(issue) && issue.code !== 'unrecognized_keys';
+  const problem = showValue ? `${issue.message}, got ${describeValue(found.value)}` : issue.message;
   return field === '' ? problem : `${field}: ${problem}`;
 }
 
