@@ -92,15 +92,14 @@ function run(options: NodeOptions, state: PersistedState, dataDir: DataDir, serv
   const transport = new Transport({
     id,
     cluster,
+    advertise: options.advertise,
     token: secrets.token,
     tls: secrets.tls?.ca ? { ca: secrets.tls.ca } : undefined,
     log,
     onMessages: (messages) => loop.receive(messages),
     onUnreachable: (to) => loop.reportUnreachable(to),
-    onSnapshotSent: (to, ok, bytes, durationMs) => {
+    onSnapshotSent: ({ to, ok, index, term, bytes, durationMs }) => {
       loop.reportSnapshot(to, ok);
-      // The core always sends its latest snapshot.
-      const { index, term } = loop.snapshotStatus();
       if (ok) feed.snapshotSent({ peer: to, index, term, bytes, durationMs });
     },
   });

@@ -67,10 +67,11 @@ const firstChunk = chunk({
 });
 
 const sampleFrames: PeerFrame[] = [
-  { kind: 'handshake', handshake: { cluster: 'default', from: 'n1', to: 'n2', protocolVersion: PEER_PROTOCOL_VERSION } },
+  { kind: 'handshake', handshake: { cluster: 'default', from: 'n1', to: 'n2', protocolVersion: PEER_PROTOCOL_VERSION, url: 'ws://127.0.0.1:7001' } },
   { kind: 'messages', messages: everyMessage },
   { kind: 'snapshot-chunk', chunk: firstChunk },
   { kind: 'snapshot-chunk', chunk: chunk({ offset: 4, data: Uint8Array.from([1, 2, 3, 4, 5, 6]), last: true }) },
+  { kind: 'snapshot-chunk', chunk: chunk({ offset: 4, data: Uint8Array.from([1, 2, 3, 4, 5, 6]), last: true, crc32c: 0x8a9136aa }) },
 ];
 
 describe('peer codec round trips', () => {
@@ -94,7 +95,7 @@ describe('peer codec round trips', () => {
         kind: 'messages',
         messages: [message(MessageType.AppResp, { term: value, logTerm: value, index: value, commit: value, rejectHint: value, entries: [entry(value, [1], EntryType.Normal, value)] })],
       });
-      roundTrip({ kind: 'handshake', handshake: { cluster: 'c', from: 'a', to: 'b', protocolVersion: value } });
+      roundTrip({ kind: 'handshake', handshake: { cluster: 'c', from: 'a', to: 'b', protocolVersion: value, url: 'ws://h:1' } });
       const meta = { index: value, term: value, conf: { voters: [], learners: [], urls: {} } };
       const numbers = { term: value, snapshotIndex: value, snapshotTerm: value, totalBytes: value, data: new Uint8Array(0) };
       roundTrip({ kind: 'snapshot-chunk', chunk: chunk({ ...numbers, meta, offset: 0, last: value === 0 }) });
@@ -106,19 +107,20 @@ describe('peer codec round trips', () => {
     const ids = ['nœud-é', '节点一', '🦀🦀', 'a'.repeat(64), 'b'.repeat(65), 'x\u0000y', 'ü'.repeat(200)];
     for (const id of ids) {
       roundTrip({ kind: 'messages', messages: [message(MessageType.Heartbeat, { from: id, to: `${id}-2`, context: `ctx ${id}` })] });
-      roundTrip({ kind: 'handshake', handshake: { cluster: `cluster ${id}`, from: id, to: 'n2', protocolVersion: 1 } });
+      roundTrip({ kind: 'handshake', handshake: { cluster: `cluster ${id}`, from: id, to: 'n2', protocolVersion: 1, url: `ws://h:1/${id}` } });
     }
     roundTrip({ kind: 'messages', messages: [message(MessageType.Heartbeat, { from: '', to: '' })] });
   });
 
   it('sends a lone surrogate as U+FFFD, as any UTF-8 encoder does', () => {
-    const decoded = decodeFrame(encodeFrame({ kind: 'handshake', handshake: { cluster: 'a\ud800b', from: '\udc00', to: 'n2', protocolVersion: 1 } }));
-    assert.deepStrictEqual(decoded, { kind: 'handshake', handshake: { cluster: 'a\ufffdb', from: '\ufffd', to: 'n2', protocolVersion: 1 } });
+    const decoded = decodeFrame(encodeFrame({ kind: 'handshake', handshake: { cluster: 'a\ud800b', from: '\udc00', to: 'n2', protocolVersion: 1, url: 'u\ud800' } }));
+    assert.deepStrictEqual(decoded, { kind: 'handshake', handshake: { cluster: 'a\ufffdb', from: '\ufffd', to: 'n2', protocolVersion: 1, url: 'u\ufffd' } });
   });
 
   it('handshakes', () => {
     roundTrip(sampleFrames[0]);
-    roundTrip({ kind: 'handshake', handshake: { cluster: '', from: '', to: '', protocolVersion: 0 } });
+    roundTrip({ kind: 'handshake', handshake: { cluster: '', from: '', to: '', protocolVersion: 0, url: '' } });
+    roundTrip({ kind: 'handshake', handshake: { cluster: 'c', from: 'n1', to: 'n2', protocolVersion: 1, url: `wss://${'h'.repeat(3000)}:1` } });
   });
 
   it('snapshot chunks: first with meta, middle, last, single, empty', () => {
@@ -128,6 +130,16 @@ describe('peer codec round trips', () => {
     const meta = { index: 1000, term: 8, conf: { voters: ['n1'], learners: [], urls: {} } };
     roundTrip({ kind: 'snapshot-chunk', chunk: chunk({ meta, totalBytes: 4, last: true }) });
     roundTrip({ kind: 'snapshot-chunk', chunk: chunk({ meta, totalBytes: 0, data: new Uint8Array(0), last: true }) });
+  });
+
+  it('a checksum on the last chunk, alone or next to meta, over the whole u32 range', () => {
+    for (const crc32c of [0, 1, 0x7fffffff, 0x80000000, 0xffffffff]) {
+      roundTrip({ kind: 'snapshot-chunk', chunk: chunk({ offset: 7, data: new Uint8Array(3).fill(1), last: true, crc32c }) });
+    }
+    const meta = { index: 1000, term: 8, conf: { voters: ['n1'], learners: [], urls: { n1: 'ws://a:1' } } };
+    roundTrip({ kind: 'snapshot-chunk', chunk: chunk({ meta, totalBytes: 4, last: true, crc32c: 0xdeadbeef }) });
+    const bytes = encodeFrame({ kind: 'snapshot-chunk', chunk: chunk({ offset: 7, data: Uint8Array.from([9, 9, 9]), last: true, crc32c: 0x04030201 }) });
+    assert.deepStrictEqual([...bytes.subarray(-8)], [1, 2, 3, 4, 3, 9, 9, 9], 'the checksum is 4 bytes, little-endian, before the data');
   });
 
   it('keeps member ids such as __proto__ as plain keys of urls', () => {
@@ -167,7 +179,13 @@ describe('peer codec refuses to encode', () => {
     for (const bad of [-1, 1.5, NaN, Infinity, MAX + 1, 2 ** 64]) {
       encodeFails({ kind: 'messages', messages: [message(MessageType.App, { term: bad })] }, /cannot encode term: .* is not a non-negative safe integer/);
       encodeFails({ kind: 'messages', messages: [message(MessageType.App, { entries: [entry(bad, [1])] })] }, /cannot encode entry index/);
-      encodeFails({ kind: 'handshake', handshake: { cluster: 'c', from: 'a', to: 'b', protocolVersion: bad } }, /cannot encode protocolVersion/);
+      encodeFails({ kind: 'handshake', handshake: { cluster: 'c', from: 'a', to: 'b', protocolVersion: bad, url: 'ws://h:1' } }, /cannot encode protocolVersion/);
+    }
+  });
+
+  it('checksums that are not unsigned 32-bit integers', () => {
+    for (const bad of [-1, 1.5, NaN, 2 ** 32]) {
+      encodeFails({ kind: 'snapshot-chunk', chunk: chunk({ offset: 7, data: new Uint8Array(3), last: true, crc32c: bad }) }, /cannot encode crc32c: .* is not an unsigned 32-bit integer/);
     }
   });
 
@@ -186,6 +204,7 @@ describe('peer codec refuses to encode', () => {
     encodeFails({ kind: 'snapshot-chunk', chunk: chunk({ offset: 6, data: new Uint8Array(4) }) }, /last is false but the chunk ends at 10 of 10/);
     encodeFails({ kind: 'snapshot-chunk', chunk: chunk({ offset: 4, last: true }) }, /last is true but the chunk ends at 8 of 10/);
     encodeFails({ kind: 'snapshot-chunk', chunk: { ...firstChunk, snapshotTerm: 7 } }, /disagrees with snapshotIndex 1000, snapshotTerm 7/);
+    encodeFails({ kind: 'snapshot-chunk', chunk: { ...firstChunk, crc32c: 1 } }, /crc32c must come with the last chunk only/);
   });
 
   it('frames over the size limit', () => {
@@ -256,10 +275,17 @@ describe('peer codec refuses to decode', () => {
     const chunkBytes = [...encodeFrame({ kind: 'snapshot-chunk', chunk: chunk({ offset: 4, data: new Uint8Array(6), last: true }) })];
     const flagsAt = chunkBytes.length - 1 - 6 - 1;
     assert.equal(chunkBytes[flagsAt], 1);
-    chunkBytes[flagsAt] = 5;
-    rejects(Uint8Array.from(chunkBytes), /unknown chunk flags 5/);
+    chunkBytes[flagsAt] = 9;
+    rejects(Uint8Array.from(chunkBytes), /unknown chunk flags 9/);
     chunkBytes[flagsAt] = 0;
     rejects(Uint8Array.from(chunkBytes), /last is false but the chunk ends at 10 of 10/);
+    // Bytes 4..10 of 11, flags 4: a checksum on a chunk that is not the last.
+    const early = [3, ...str('n1'), ...str('n4'), 9, ...varint(1000), 8, 4, 11, 4, 7, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0];
+    rejects(Uint8Array.from(early), /crc32c must come with the last chunk only/);
+  });
+
+  it('a handshake without the url that follows the member ids', () => {
+    rejects(Uint8Array.from([1, 1, ...str('c'), ...str('n1'), ...str('n2')]), /url length: frame ends early/);
   });
 
   it('varints that are too long or too large', () => {

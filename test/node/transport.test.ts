@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { afterEach, describe, it } from 'node:test';
-import { WebSocket } from 'ws';
-import { encodeFrame, PEER_PROTOCOL_VERSION, type SnapshotChunk } from '../../src/node/transport/codec.ts';
+import { EventEmitter, once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, it, mock } from 'node:test';
+import { WebSocket, WebSocketServer } from 'ws';
+import { crc32c } from '../../src/node/storage/crc32c.ts';
+import { decodeFrame, encodeFrame, MAX_PEER_FRAME_BYTES, PEER_PROTOCOL_VERSION, type PeerFrame, type SnapshotChunk } from '../../src/node/transport/codec.ts';
+import { Keepalive, MAX_UNANSWERED_PINGS, PING_INTERVAL_MS } from '../../src/node/transport/keepalive.ts';
+import { LEARNED_IDLE_MS, LearnedPeers } from '../../src/node/transport/learned-peers.ts';
 import { MAX_BUFFERED_BYTES } from '../../src/node/transport/peer-link.ts';
 import { MAX_SNAPSHOT_BYTES, SnapshotAssembler } from '../../src/node/transport/snapshot-assembler.ts';
+import { Transport } from '../../src/node/transport/transport.ts';
 import { MessageType, type Message, type Snapshot } from '../../src/raft/types.ts';
 import { Rng } from '../sim/rng.ts';
 import { entry, makeTestTls, Member, mesh, message, StalledPeer, waitFor, type MemberOptions } from './support/transport-harness.ts';
@@ -36,8 +41,44 @@ function snap(from: string, to: string, index: number, data: Uint8Array): Messag
   return message(from, to, { type: MessageType.Snap, term: 4, snapshot: snapshot(index, data) });
 }
 
-function handshakeFrame(from: string, to: string, cluster = 'test'): Buffer {
-  return encodeFrame({ kind: 'handshake', handshake: { cluster, from, to, protocolVersion: PEER_PROTOCOL_VERSION } });
+/** A hand-driven peer's handshake; by default it advertises a URL where nothing listens. */
+function handshakeFrame(from: string, to: string, url = 'ws://127.0.0.1:1'): Buffer {
+  return encodeFrame({ kind: 'handshake', handshake: { cluster: 'test', from, to, protocolVersion: PEER_PROTOCOL_VERSION, url } });
+}
+
+/** A chunk of snapshot 5 (term 3) from n1 to n2, as a hand-driven peer sends it. */
+function chunkFrame(offset: number, bytes: ArrayLike<number>, totalBytes: number, checksum?: number): Buffer {
+  return encodeFrame({
+    kind: 'snapshot-chunk',
+    chunk: {
+      from: 'n1',
+      to: 'n2',
+      term: 4,
+      snapshotIndex: 5,
+      snapshotTerm: 3,
+      offset,
+      totalBytes,
+      data: Uint8Array.from(bytes),
+      last: offset + bytes.length === totalBytes,
+      ...(offset === 0 ? { meta: snapshot(5, new Uint8Array(0)).meta } : {}),
+      ...(checksum === undefined ? {} : { crc32c: checksum }),
+    },
+  });
+}
+
+/** A hand-driven connection to `to`'s `/raft`, closed after the test. */
+async function dialRaw(to: Member): Promise<WebSocket> {
+  const ws = new WebSocket(`${to.url}/raft`, { perMessageDeflate: false });
+  ws.on('error', () => {});
+  running.push({ stop: async () => ws.terminate() });
+  await once(ws, 'open', { signal: AbortSignal.timeout(5000) });
+  return ws;
+}
+
+/** Resolves once `to` has handled every frame `ws` sent before: it answers pings in order. */
+async function handled(ws: WebSocket): Promise<void> {
+  ws.ping();
+  await once(ws, 'pong', { signal: AbortSignal.timeout(5000) });
 }
 
 /** Sends `marker` after everything else and waits for it: per-peer order then proves what was dropped. */
@@ -83,7 +124,7 @@ describe('Transport', () => {
     assert.deepEqual(a.unreachable, ['n2']);
     assert.equal(a.transport.peerStats().n2.framesDropped, 1);
     a.transport.send([snap('n1', 'n2', 10, new Uint8Array(10))]);
-    assert.deepEqual(a.snapshotsSent, [{ to: 'n2', ok: false, bytes: 0, durationMs: 0 }]);
+    assert.deepEqual(a.snapshotsSent, [{ to: 'n2', ok: false, index: 10, term: 3, bytes: 0, durationMs: 0 }]);
 
     b = await member('n2', { port });
     await waitFor(() => a.transport.peerStats().n2.connected, 'n1 redials n2');
@@ -200,8 +241,8 @@ describe('Transport', () => {
     assert.deepEqual(got[0].snapshot?.meta, sent.snapshot?.meta);
     assert.ok(Buffer.from(got[0].snapshot?.data ?? []).equals(data), 'snapshot data differs');
     assert.deepEqual(
-      a.snapshotsSent.map((r) => [r.to, r.ok, r.bytes]),
-      [['n2', true, data.length]],
+      a.snapshotsSent.map((r) => [r.to, r.ok, r.index, r.term, r.bytes]),
+      [['n2', true, 100, 3, data.length]],
     );
     assert.ok(a.snapshotsSent[0].durationMs > 0);
   });
@@ -224,7 +265,7 @@ describe('Transport', () => {
       await mesh([a, b]);
       a.transport.setFaults({ dropTo: ['n2'] });
       a.transport.send([message('n1', 'n2', { context: 'dropped' }), snap('n1', 'n2', 5, new Uint8Array(100))]);
-      assert.deepEqual(a.snapshotsSent, [{ to: 'n2', ok: false, bytes: 0, durationMs: 0 }]);
+      assert.deepEqual(a.snapshotsSent, [{ to: 'n2', ok: false, index: 5, term: 3, bytes: 0, durationMs: 0 }]);
       a.transport.clearFaults();
       await sendMarker(a, b);
       assert.deepEqual(b.received.map((m) => m.context), ['marker']);
@@ -233,40 +274,19 @@ describe('Transport', () => {
     it('dropFrom drops incoming messages and snapshot chunks from that peer', async () => {
       const b = await member('n2');
       b.transport.setFaults({ dropFrom: ['n1'] });
-      // A hand-driven peer: a ping answered proves n2 has handled every frame sent before it.
-      const ws = new WebSocket(`${b.url}/raft`, { perMessageDeflate: false });
-      ws.on('error', () => {});
-      await once(ws, 'open', { signal: AbortSignal.timeout(5000) });
-      const chunk = (offset: number, bytes: number[], totalBytes: number): Buffer =>
-        encodeFrame({
-          kind: 'snapshot-chunk',
-          chunk: {
-            from: 'n1',
-            to: 'n2',
-            term: 4,
-            snapshotIndex: 5,
-            snapshotTerm: 3,
-            offset,
-            totalBytes,
-            data: Uint8Array.from(bytes),
-            last: offset + bytes.length === totalBytes,
-            ...(offset === 0 ? { meta: snapshot(5, new Uint8Array(0)).meta } : {}),
-          },
-        });
+      const ws = await dialRaw(b);
       ws.send(handshakeFrame('n1', 'n2'));
       ws.send(encodeFrame({ kind: 'messages', messages: [message('n1', 'n2', { context: 'dropped' })] }));
-      ws.send(chunk(0, [1, 2], 4));
-      ws.send(chunk(2, [3, 4], 4));
-      ws.send(chunk(0, [5], 2)); // its second half arrives once the fault is gone: still incomplete
-      ws.ping();
-      await once(ws, 'pong', { signal: AbortSignal.timeout(5000) });
+      ws.send(chunkFrame(0, [1, 2], 4));
+      ws.send(chunkFrame(2, [3, 4], 4));
+      ws.send(chunkFrame(0, [5], 2)); // its second half arrives once the fault is gone: still incomplete
+      await handled(ws);
       b.transport.setFaults({ dropFrom: [] });
-      ws.send(chunk(1, [6], 2));
+      ws.send(chunkFrame(1, [6], 2));
       ws.send(encodeFrame({ kind: 'messages', messages: [message('n1', 'n2', { context: 'marker' })] }));
       await waitFor(() => b.received.length > 0, 'the marker');
       assert.deepEqual(b.received.map((m) => m.context), ['marker']);
       assert.ok(b.logged('warn', /discarded a snapshot: chunk at offset 1 of snapshot 5 arrived without its first chunk/));
-      ws.terminate();
     });
 
     it('lossRate 1 loses everything, snapshots reported failed', async () => {
@@ -350,6 +370,120 @@ describe('Transport', () => {
     assert.ok(a.unreachable.length > 0 && a.unreachable.every((id) => id === 'n2'));
   });
 
+  it('sends the CRC-32C of the whole snapshot with its last chunk, and its own URL in the handshake', async () => {
+    const frames: PeerFrame[] = [];
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: MAX_PEER_FRAME_BYTES });
+    running.push({ stop: () => new Promise<void>((resolve) => (wss.clients.forEach((ws) => ws.terminate()), wss.close(() => resolve()))) });
+    await once(wss, 'listening');
+    wss.on('connection', (ws) => ws.on('message', (data) => frames.push(decodeFrame(data as Buffer))));
+    const a = await member('n1');
+    a.transport.setPeers({ n2: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}` });
+    await waitFor(() => a.transport.peerStats().n2.connected, 'the link');
+    const data = randomBytes(2 * MiB + 5);
+    a.transport.send([snap('n1', 'n2', 42, data)]);
+    await waitFor(() => frames.length === 4, 'the handshake and three chunks');
+    assert.deepEqual(frames[0], { kind: 'handshake', handshake: { cluster: 'test', from: 'n1', to: 'n2', protocolVersion: PEER_PROTOCOL_VERSION, url: a.url } });
+    const checksums = frames.slice(1).map((frame) => (frame.kind === 'snapshot-chunk' ? frame.chunk.crc32c : 'not a chunk'));
+    assert.deepEqual(checksums, [undefined, undefined, crc32c(data)]);
+  });
+
+  it('refuses a snapshot whose bytes do not match the checksum on its last chunk, and takes a good one after', async () => {
+    const b = await member('n2');
+    const ws = await dialRaw(b);
+    ws.send(handshakeFrame('n1', 'n2'));
+    const data = [1, 2, 3, 4, 5, 6];
+    const corrupted = [1, 2, 3, 4, 0xf5, 6];
+    ws.send(chunkFrame(0, corrupted.slice(0, 3), 6));
+    ws.send(chunkFrame(3, corrupted.slice(3), 6, crc32c(Uint8Array.from(data))));
+    await handled(ws);
+    assert.ok(b.logged('warn', /discarded a snapshot: snapshot 5 fails its checksum/));
+    assert.equal(b.received.length, 0);
+
+    ws.send(chunkFrame(0, data.slice(0, 3), 6));
+    ws.send(chunkFrame(3, data.slice(3), 6, crc32c(Uint8Array.from(data))));
+    await waitFor(() => b.received.length === 1, 'the intact snapshot');
+    assert.deepEqual([...(b.received[0].snapshot?.data ?? [])], data);
+  });
+
+  it('cuts and redials a link whose peer stops answering pings, and keeps the links that answer', async () => {
+    const stalled = await StalledPeer.start();
+    running.push(stalled);
+    const [a, c] = await Promise.all([member('n1'), member('n3')]);
+    a.transport.setPeers({ n2: stalled.url, n3: c.url });
+    await waitFor(() => a.transport.peerStats().n2.connected && a.transport.peerStats().n3.connected, 'both links');
+    const silentMs = MAX_UNANSWERED_PINGS * PING_INTERVAL_MS;
+    await waitFor(() => a.transport.peerStats().n2.reconnects >= 1, 'a redial of the silent peer', silentMs + PING_INTERVAL_MS + 3000);
+    assert.ok(a.logged('warn', /the peer answered no ping for 6 s; reconnecting/));
+    const live = a.transport.peerStats().n3;
+    assert.deepEqual([live.connected, live.reconnects], [true, 0], 'a peer that answers keeps its link');
+  });
+
+  describe('peers learned from their handshakes', () => {
+    it('answers a peer that setPeers does not name at the URL from its handshake, until setPeers names it and drops it', async () => {
+      const [leader, joiner] = await Promise.all([member('n1'), member('n4')]);
+      leader.transport.setPeers({ n4: joiner.url });
+      await waitFor(() => leader.transport.peerStats().n4.connected, 'the leader dials the joiner');
+      assert.deepEqual(joiner.transport.peerStats(), {}, 'a handshake alone makes no link');
+
+      leader.transport.send([message('n1', 'n4', { type: MessageType.App, term: 2, index: 1 })]);
+      await waitFor(() => joiner.transport.peerStats().n1?.connected === true, 'the joiner dials the leader back');
+      assert.ok(joiner.logged('info', /answering it at the URL from its handshake/));
+      joiner.transport.send([message('n4', 'n1', { type: MessageType.AppResp, term: 2, index: 1 })]);
+      await waitFor(() => leader.received.length === 1, 'the answer');
+      assert.equal(leader.received[0].type, MessageType.AppResp);
+
+      // Named with the same URL: the learned link carries on as an ordinary one.
+      joiner.transport.setPeers({ n1: leader.url });
+      assert.deepEqual([joiner.transport.peerStats().n1.connected, joiner.transport.peerStats().n1.reconnects], [true, 0]);
+
+      // Named, then dropped: a member removed from the configuration, never learned again.
+      joiner.transport.setPeers({});
+      assert.deepEqual(joiner.transport.peerStats(), {});
+      leader.transport.send([message('n1', 'n4', { context: 'after removal' })]);
+      await waitFor(() => joiner.received.some((m) => m.context === 'after removal'), 'a message from the removed member');
+      assert.deepEqual(joiner.transport.peerStats(), {});
+      joiner.transport.send([message('n4', 'n1')]);
+      assert.deepEqual(joiner.unreachable, ['n1']);
+    });
+
+    it("lets setPeers' URL win over the one from the handshake", async () => {
+      const [a, b] = await Promise.all([member('n1'), member('n2')]);
+      a.transport.setPeers({ n2: b.url });
+      await waitFor(() => a.transport.peerStats().n2.connected, 'the link');
+      a.transport.send([message('n1', 'n2')]);
+      await waitFor(() => b.transport.peerStats().n1?.connected === true, 'the learned link');
+      b.transport.setPeers({ n1: 'ws://127.0.0.1:1' });
+      await waitFor(() => b.logged('warn', /cannot connect to ws:\/\/127\.0\.0\.1:1\/raft/), 'a dial to the configured URL');
+      a.transport.send([message('n1', 'n2', { context: 'again' })]);
+      await waitFor(() => b.received.length === 2, 'more frames from n1');
+      assert.equal(b.transport.peerStats().n1.connected, false, 'frames from n1 do not bring its handshake URL back');
+    });
+
+    it('refuses a handshake whose URL this node could not dial back', async () => {
+      const b = await member('n2');
+      for (const url of ['http://127.0.0.1:1', 'ws://', `ws://${'h'.repeat(2050)}:1`]) {
+        const ws = await dialRaw(b);
+        const closed = once(ws, 'close', { signal: AbortSignal.timeout(5000) });
+        ws.send(handshakeFrame('n1', 'n2', url));
+        const [code] = (await closed) as [number];
+        assert.equal(code, 4006, url.slice(0, 30));
+      }
+      assert.ok(b.logged('error', /the peer's URL "http:\/\/127\.0\.0\.1:1" is not a ws:\/\/ or wss:\/\/ URL/));
+      assert.deepEqual(b.transport.peerStats(), {});
+    });
+
+    it('refuses to start without an advertise URL peers could dial', () => {
+      const ignore = () => {};
+      const log = { info: ignore, warn: ignore, error: ignore };
+      for (const advertise of ['', '127.0.0.1:7001', 'http://h:1', `ws://${'h'.repeat(2050)}`]) {
+        assert.throws(
+          () => new Transport({ id: 'n1', cluster: 'test', advertise, log, onMessages: ignore, onSnapshotSent: ignore, onUnreachable: ignore }),
+          /advertise URL .* is not a ws:\/\/ or wss:\/\/ URL with a host/,
+        );
+      }
+    });
+  });
+
   it('close() cancels every timer and closes every socket', async () => {
     const kinds = ['Timeout', 'TCPSocketWrap', 'TCPServerWrap'];
     const handles = () => kinds.map((kind) => process.getActiveResourcesInfo().filter((r) => r === kind).length);
@@ -411,5 +545,102 @@ describe('SnapshotAssembler', () => {
     const assembler = new SnapshotAssembler();
     const result = assembler.add(chunk(0, [1], MAX_SNAPSHOT_BYTES + 1));
     assert.equal(result.kind, 'discarded');
+  });
+
+  it('checks the whole snapshot against the checksum of its last chunk', () => {
+    const assembler = new SnapshotAssembler();
+    const whole = Uint8Array.from([1, 2, 3, 4, 5]);
+    assembler.add(chunk(0, [1, 2], 5));
+    assert.equal(assembler.add({ ...chunk(2, [3, 4, 5], 5), crc32c: crc32c(whole) }).kind, 'complete');
+    assembler.add(chunk(0, [1, 2], 5));
+    const bad = assembler.add({ ...chunk(2, [3, 4, 6], 5), crc32c: crc32c(whole) });
+    assert.equal(bad.kind, 'discarded');
+    assert.match(bad.kind === 'discarded' ? bad.reason : '', /^snapshot 7 fails its checksum: CRC-32C [0-9a-f]{8} of the 5 bytes received, [0-9a-f]{8} sent$/);
+  });
+});
+
+describe('LearnedPeers', () => {
+  it('learns a peer nothing links to, and forgets it once it has been silent for LEARNED_IDLE_MS', () => {
+    const peers = new LearnedPeers();
+    assert.equal(peers.heard('n2', true, 0), false, 'setPeers links to it');
+    assert.equal(peers.heard('n4', false, 0), true);
+    assert.equal(peers.heard('n4', true, 1000), false, 'learned already: only its time moves');
+    assert.deepEqual(peers.expire(LEARNED_IDLE_MS + 999), []);
+    assert.deepEqual(peers.expire(LEARNED_IDLE_MS + 1000), ['n4']);
+    assert.equal(peers.has('n4'), false);
+    assert.equal(peers.heard('n4', false, LEARNED_IDLE_MS + 2000), true, 'it may be learned again');
+  });
+
+  it('hands a peer setPeers names over to it, and never learns one it named and then dropped', () => {
+    const peers = new LearnedPeers();
+    peers.heard('n4', false, 0);
+    peers.named('n4');
+    assert.equal(peers.has('n4'), false);
+    assert.deepEqual(peers.expire(LEARNED_IDLE_MS), [], 'a named peer never expires here');
+    peers.dropped('n4');
+    assert.equal(peers.heard('n4', false, 1), false);
+    peers.named('n4');
+    peers.dropped('n4');
+    assert.equal(peers.heard('n5', false, 1), true, 'other peers are still learned');
+  });
+});
+
+describe('Keepalive', () => {
+  /** A socket that counts pings and answers only when told to. */
+  class FakeSocket extends EventEmitter {
+    bufferedAmount = 0;
+    pings = 0;
+    ping(): void {
+      this.pings++;
+    }
+  }
+
+  function start(): { ws: FakeSocket; keepalive: Keepalive; deaths: () => number } {
+    const ws = new FakeSocket();
+    let deaths = 0;
+    const keepalive = new Keepalive(ws as unknown as WebSocket, () => deaths++);
+    return { ws, keepalive, deaths: () => deaths };
+  }
+
+  afterEach(() => mock.timers.reset());
+
+  // (Node 20's mocked clearInterval does not work from inside the callback, so what follows a
+  // death is left to the test with real sockets above.)
+  it(`gives up on a peer once ${MAX_UNANSWERED_PINGS} pings in a row went unanswered`, () => {
+    mock.timers.enable({ apis: ['setInterval'] });
+    const { ws, deaths } = start();
+    mock.timers.tick(PING_INTERVAL_MS * MAX_UNANSWERED_PINGS);
+    assert.deepEqual([ws.pings, deaths()], [MAX_UNANSWERED_PINGS, 0]);
+    mock.timers.tick(PING_INTERVAL_MS);
+    assert.deepEqual([ws.pings, deaths()], [MAX_UNANSWERED_PINGS, 1]);
+  });
+
+  it('counts a pong, or a write that drains a backlog, as an answer; a write with nothing queued proves nothing', () => {
+    mock.timers.enable({ apis: ['setInterval'] });
+    const { ws, keepalive, deaths } = start();
+    for (let i = 0; i < 10; i++) {
+      mock.timers.tick(PING_INTERVAL_MS);
+      ws.emit('pong');
+    }
+    ws.bufferedAmount = 1000;
+    for (let i = 0; i < 10; i++) {
+      mock.timers.tick(PING_INTERVAL_MS);
+      keepalive.wrote();
+    }
+    assert.equal(deaths(), 0);
+    ws.bufferedAmount = 0;
+    for (let i = 0; i <= MAX_UNANSWERED_PINGS; i++) {
+      mock.timers.tick(PING_INTERVAL_MS);
+      keepalive.wrote();
+    }
+    assert.equal(deaths(), 1);
+  });
+
+  it('stop() ends the pings', () => {
+    mock.timers.enable({ apis: ['setInterval'] });
+    const { ws, keepalive, deaths } = start();
+    keepalive.stop();
+    mock.timers.tick(PING_INTERVAL_MS * 10);
+    assert.deepEqual([ws.pings, deaths()], [0, 0]);
   });
 });

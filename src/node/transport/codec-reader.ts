@@ -31,6 +31,14 @@ export class FrameReader {
     return value === 1;
   }
 
+  u32(what: string): number {
+    if (this.left() < 4) this.fail(`${what}: frame ends early`);
+    const input = this.input;
+    const at = this.position;
+    this.position += 4;
+    return (input[at] | (input[at + 1] << 8) | (input[at + 2] << 16) | (input[at + 3] << 24)) >>> 0;
+  }
+
   varint(what: string): number {
     let value = 0;
     let scale = 1;

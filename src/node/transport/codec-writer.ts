@@ -47,6 +47,12 @@ export class FrameWriter {
     buffer[this.position++] = value;
   }
 
+  u32(value: number, what: string): void {
+    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new CodecError(`cannot encode ${what}: ${value} is not an unsigned 32-bit integer`);
+    this.buffer.writeUInt32LE(value, this.position);
+    this.position += 4;
+  }
+
   string(text: string): void {
     const length = utf8ByteLength(text);
     this.varint(length, 'string length');

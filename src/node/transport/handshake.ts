@@ -1,7 +1,8 @@
 // The first frame on a dialled `/raft` socket names the cluster and both members; the receiver
 // refuses a connection that is not meant for it, with a close code and a reason both sides log.
 import type { NodeId } from '../../raft/types.ts';
-import { MEMBER_ID_PATTERN } from '../../shared/protocol/fields.ts';
+import { isMemberUrl, MEMBER_ID_PATTERN } from '../../shared/protocol/fields.ts';
+import { MAX_URL_LENGTH } from '../../shared/protocol/limits.ts';
 import { PEER_PROTOCOL_VERSION, type Handshake } from './codec.ts';
 
 /** WebSocket close codes on `/raft`. 4000-4099: the receiver refused the connection. */
@@ -14,6 +15,8 @@ export const CloseCode = {
   HandshakeTimeout: 4004,
   /** The same member dialled again; its older connection gives way. */
   Replaced: 4005,
+  /** The dialler's advertise URL in the handshake is not one this node could dial back. */
+  BadUrl: 4006,
 } as const;
 
 export function isRefusal(code: number): boolean {
@@ -23,6 +26,11 @@ export function isRefusal(code: number): boolean {
 export interface Refusal {
   code: number;
   reason: string;
+}
+
+/** A URL a member may advertise, and so be dialled at: ws:// or wss://, a host, a bounded length. */
+export function isAdvertiseUrl(url: string): boolean {
+  return url.length <= MAX_URL_LENGTH && isMemberUrl(url);
 }
 
 /** Why this member refuses `handshake`, if it does. */
@@ -44,6 +52,12 @@ export function refuseHandshake(handshake: Handshake, self: { id: NodeId; cluste
   }
   if (handshake.from === self.id) {
     return { code: CloseCode.WrongMember, reason: `the peer claims this node's own id '${self.id}'` };
+  }
+  if (!isAdvertiseUrl(handshake.url)) {
+    return {
+      code: CloseCode.BadUrl,
+      reason: `the peer's URL ${JSON.stringify(handshake.url.slice(0, 100))} is not a ws:// or wss:// URL with a host of at most ${MAX_URL_LENGTH} characters`,
+    };
   }
   return undefined;
 }

@@ -20,12 +20,15 @@ export interface InboundContext {
   /** The handshake of `conn` was accepted: it is now the connection from `peer`. */
   accepted(peer: NodeId, conn: InboundPeer): void;
   closed(conn: InboundPeer): void;
+  /** A frame came from `peer`, whose handshake gave `url` as its advertise URL. */
+  heard(peer: NodeId, url: string): void;
   deliver(messages: Message[]): void;
 }
 
 export class InboundPeer {
   /** Set once the handshake is accepted. */
   peer: NodeId | undefined;
+  private url = '';
   private readonly address: string;
   private readonly assembler = new SnapshotAssembler();
   private readonly handshakeTimer: NodeJS.Timeout;
@@ -81,6 +84,7 @@ export class InboundPeer {
     if (refusal) return this.refuse(refusal.code, refusal.reason);
     clearTimeout(this.handshakeTimer);
     this.peer = frame.handshake.from;
+    this.url = frame.handshake.url;
     this.ctx.log.info({ address: this.address, peer: this.peer }, 'peer connected');
     this.ctx.accepted(this.peer, this);
   }
@@ -93,6 +97,7 @@ export class InboundPeer {
         for (const m of frame.messages) {
           if (m.from !== peer || m.to !== this.ctx.id) return this.refuse(CloseCode.BadFrame, misaddressed(m.from, m.to, peer));
         }
+        this.ctx.heard(peer, this.url);
         if (!this.ctx.faults.dropsFrom(peer)) this.ctx.deliver(frame.messages);
         return;
       case 'snapshot-chunk':
@@ -102,6 +107,7 @@ export class InboundPeer {
 
   private onChunk(peer: NodeId, chunk: SnapshotChunk): void {
     if (chunk.from !== peer || chunk.to !== this.ctx.id) return this.refuse(CloseCode.BadFrame, misaddressed(chunk.from, chunk.to, peer));
+    this.ctx.heard(peer, this.url);
     if (this.ctx.faults.dropsFrom(peer)) {
       this.assembler.reset();
       return;

@@ -1,13 +1,15 @@
 // The one outbound WebSocket to one peer: dials `URL/raft`, opens with the handshake, redials with
-// backoff when the connection fails, and sends this node's messages and snapshots over it. What
-// cannot leave now (no connection, a full socket buffer) is dropped and reported: Raft retries.
+// backoff when the connection fails or the peer stops answering pings, and sends this node's
+// messages and snapshots over it. What cannot leave now (no connection, a full socket buffer) is
+// dropped and reported: Raft retries.
 import { WebSocket } from 'ws';
 import { MessageType, type Message, type NodeId } from '../../raft/types.ts';
 import { Backoff } from './backoff.ts';
 import { encodeFrame, MAX_PEER_FRAME_BYTES, PEER_PROTOCOL_VERSION } from './codec.ts';
 import { CloseCode, isRefusal } from './handshake.ts';
+import { Keepalive, MAX_UNANSWERED_PINGS, PING_INTERVAL_MS } from './keepalive.ts';
 import { encodeMessageFrames } from './message-frames.ts';
-import { SnapshotSender } from './snapshot-sender.ts';
+import { snapshotDropped, SnapshotSender, type SnapshotReport } from './snapshot-sender.ts';
 import { closeSocket, type TransportLog } from './socket.ts';
 
 /** Above this many bytes waiting in a peer's socket, messages other than snapshots are dropped. */
@@ -19,12 +21,14 @@ const ACCEPTED_AFTER_MS = 1000;
 export interface LinkContext {
   id: NodeId;
   cluster: string;
+  /** This node's advertise URL, sent in the handshake. */
+  advertise: string;
   token?: string;
   ca?: Buffer;
   log: TransportLog;
   random: () => number;
   unreachable(to: NodeId): void;
-  snapshotSent(to: NodeId, ok: boolean, bytes: number, durationMs: number): void;
+  snapshotSent(report: SnapshotReport): void;
 }
 
 export interface PeerStats {
@@ -52,6 +56,8 @@ export class PeerLink {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
   private snapshot: SnapshotSender | undefined;
+  /** Set while the connection is open. */
+  private keepalive: Keepalive | undefined;
   /** The last problem logged, so that a peer that stays down is logged once, not every redial. */
   private lastProblem = '';
   private refused = false;
@@ -97,6 +103,8 @@ export class PeerLink {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.acceptedTimer);
+    this.keepalive?.stop();
+    this.keepalive = undefined;
     if (failSnapshot) this.snapshot?.fail('the peer was removed');
     else this.snapshot?.abandon();
     this.snapshot = undefined;
@@ -122,34 +130,41 @@ export class PeerLink {
       this.ctx.unreachable(this.peer);
       return;
     }
-    for (const frame of frames) ws.send(frame);
+    const keepalive = this.keepalive;
+    for (const frame of frames) {
+      ws.send(frame, (error) => {
+        if (!error) keepalive?.wrote();
+      });
+    }
     this.framesSent += frames.length;
   }
 
   private sendSnapshot(message: Message): void {
     const ws = this.ws;
     const snapshot = message.snapshot;
+    const keepalive = this.keepalive;
     if (!snapshot) {
       this.ctx.log.error({ peer: this.peer }, 'a Snap message without a snapshot; dropped it');
-      this.ctx.snapshotSent(this.peer, false, 0, 0);
+      this.ctx.snapshotSent(snapshotDropped(this.peer, message));
       return;
     }
-    if (!ws || !this.open) {
+    if (!ws || !this.open || !keepalive) {
       this.ctx.log.warn({ peer: this.peer }, 'not connected to the peer; a snapshot for it was dropped');
-      this.ctx.snapshotSent(this.peer, false, 0, 0);
+      this.ctx.snapshotSent(snapshotDropped(this.peer, message));
       return;
     }
     if (this.snapshot) {
       this.ctx.log.info({ peer: this.peer, index: this.snapshot.index }, 'a newer snapshot replaces the one being sent');
       this.snapshot.abandon();
     }
-    const sender: SnapshotSender = new SnapshotSender(ws, message, snapshot, (ok, bytes, durationMs, problem) => {
+    const outcome = (ok: boolean, bytes: number, durationMs: number, problem?: string) => {
       if (this.snapshot === sender) this.snapshot = undefined;
-      const index = snapshot.meta.index;
+      const { index, term } = snapshot.meta;
       if (ok) this.ctx.log.info({ peer: this.peer, index, bytes, durationMs: Math.round(durationMs) }, 'snapshot sent');
       else this.ctx.log.warn({ peer: this.peer, index, problem }, 'sending a snapshot failed');
-      this.ctx.snapshotSent(this.peer, ok, bytes, durationMs);
-    });
+      this.ctx.snapshotSent({ to: this.peer, ok, index, term, bytes, durationMs });
+    };
+    const sender: SnapshotSender = new SnapshotSender(ws, message, snapshot, outcome, () => keepalive.wrote());
     this.snapshot = sender;
     sender.start();
   }
@@ -193,13 +208,18 @@ export class PeerLink {
   private onOpen(ws: WebSocket): void {
     if (ws !== this.ws) return;
     try {
-      ws.send(encodeFrame({ kind: 'handshake', handshake: { cluster: this.ctx.cluster, from: this.ctx.id, to: this.peer, protocolVersion: PEER_PROTOCOL_VERSION } }));
+      const { cluster, id, advertise } = this.ctx;
+      ws.send(encodeFrame({ kind: 'handshake', handshake: { cluster, from: id, to: this.peer, protocolVersion: PEER_PROTOCOL_VERSION, url: advertise } }));
     } catch (error) {
       this.ctx.log.error({ peer: this.peer, err: error }, 'cannot encode the handshake');
       ws.terminate();
       return;
     }
     this.open = true;
+    this.keepalive = new Keepalive(ws, () => {
+      this.problem('warn', `the peer answered no ping for ${(MAX_UNANSWERED_PINGS * PING_INTERVAL_MS) / 1000} s; reconnecting`);
+      ws.terminate();
+    });
     this.backoff.reset();
     // A refusing peer closes right after the handshake: wait before calling that a connection.
     if (this.refused) this.acceptedTimer = setTimeout(() => this.accepted(), ACCEPTED_AFTER_MS);
@@ -217,6 +237,8 @@ export class PeerLink {
     this.ws = undefined;
     this.open = false;
     clearTimeout(this.acceptedTimer);
+    this.keepalive?.stop();
+    this.keepalive = undefined;
     this.snapshot?.fail(`the connection closed (${code}${reason ? `: ${reason}` : ''})`);
     this.snapshot = undefined;
     if (this.closed) return;

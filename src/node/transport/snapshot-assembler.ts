@@ -1,6 +1,8 @@
 // Puts the chunks of a snapshot from one peer back together. At most one partial snapshot per
-// connection (so per peer): a first chunk starts a new one, replacing whatever was partial.
+// connection (so per peer): a first chunk starts a new one, replacing whatever was partial. When
+// the last chunk carries a CRC-32C, the whole snapshot must match it.
 import { MessageType, type Message, type SnapshotMeta } from '../../raft/types.ts';
+import { crc32c } from '../storage/crc32c.ts';
 import type { SnapshotChunk } from './codec.ts';
 
 /** Largest snapshot a peer may send; its bytes are allocated when the first chunk arrives. */
@@ -12,6 +14,8 @@ interface PartialSnapshot {
   totalBytes: number;
   data: Buffer;
   received: number;
+  /** CRC-32C of the bytes received so far, kept as they arrive to spare a long pass at the end. */
+  checksum: number;
 }
 
 export type Assembly =
@@ -28,7 +32,7 @@ export class SnapshotAssembler {
         this.partial = undefined;
         return { kind: 'discarded', reason: `snapshot of ${chunk.totalBytes} bytes exceeds the limit of ${MAX_SNAPSHOT_BYTES}` };
       }
-      this.partial = { term: chunk.term, meta: chunk.meta, totalBytes: chunk.totalBytes, data: Buffer.allocUnsafe(chunk.totalBytes), received: 0 };
+      this.partial = { term: chunk.term, meta: chunk.meta, totalBytes: chunk.totalBytes, data: Buffer.allocUnsafe(chunk.totalBytes), received: 0, checksum: 0 };
     }
     const partial = this.partial;
     if (partial === undefined) {
@@ -49,8 +53,15 @@ export class SnapshotAssembler {
     }
     partial.data.set(chunk.data, chunk.offset);
     partial.received += chunk.data.length;
+    partial.checksum = crc32c(chunk.data, 0, chunk.data.length, partial.checksum);
     if (!chunk.last) return { kind: 'partial' };
     this.partial = undefined;
+    if (chunk.crc32c !== undefined && chunk.crc32c !== partial.checksum) {
+      return {
+        kind: 'discarded',
+        reason: `snapshot ${chunk.snapshotIndex} fails its checksum: CRC-32C ${hex(partial.checksum)} of the ${partial.totalBytes} bytes received, ${hex(chunk.crc32c)} sent`,
+      };
+    }
     return { kind: 'complete', message: snapMessage(chunk, partial) };
   }
 
@@ -58,6 +69,10 @@ export class SnapshotAssembler {
   reset(): void {
     this.partial = undefined;
   }
+}
+
+function hex(crc: number): string {
+  return crc.toString(16).padStart(8, '0');
 }
 
 function snapMessage(chunk: SnapshotChunk, partial: PartialSnapshot): Message {

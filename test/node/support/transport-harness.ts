@@ -11,20 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { MAX_PEER_FRAME_BYTES } from '../../../src/node/transport/codec.ts';
-import { Transport, type TransportOptions } from '../../../src/node/transport/transport.ts';
+import { Transport, type SnapshotReport, type TransportOptions } from '../../../src/node/transport/transport.ts';
 import { MessageType, type Entry, type Message, type NodeId } from '../../../src/raft/types.ts';
 
 export interface LogLine {
   level: 'info' | 'warn' | 'error';
   obj: object;
   msg: string;
-}
-
-export interface SnapshotReport {
-  to: NodeId;
-  ok: boolean;
-  bytes: number;
-  durationMs: number;
 }
 
 export interface MemberOptions {
@@ -58,12 +51,13 @@ export class Member {
     this.transport = new Transport({
       id,
       cluster: 'test',
+      advertise: this.url,
       log: { info: log('info'), warn: log('warn'), error: log('error') },
       onMessages: (messages) => {
         this.deliveries.push(messages.length);
         this.received.push(...messages);
       },
-      onSnapshotSent: (to, ok, bytes, durationMs) => this.snapshotsSent.push({ to, ok, bytes, durationMs }),
+      onSnapshotSent: (report) => this.snapshotsSent.push(report),
       onUnreachable: (to) => this.unreachable.push(to),
       ...options.transport,
     });
