@@ -29,6 +29,7 @@ export interface ClientSessionDeps {
   loop: RaftLoop;
   inFlight: InFlightLimit;
   log: Logger;
+  unsafeLocalReads: boolean;
 }
 
 export function serveClient(ws: WebSocket, deps: ClientSessionDeps): void {
@@ -48,7 +49,7 @@ export function serveClient(ws: WebSocket, deps: ClientSessionDeps): void {
       sendJson(ws, log, failure(request.id, 'OVERLOADED', `this node already has ${inFlight.max} requests in flight; retry shortly`));
       return;
     }
-    execute(request, deps.loop)
+    execute(request, deps.loop, deps.unsafeLocalReads)
       .then(
         (answer) => sendJson(ws, log, answer),
         (error: unknown) => sendJson(ws, log, failureFor(request.id, error, log)),
@@ -57,12 +58,12 @@ export function serveClient(ws: WebSocket, deps: ClientSessionDeps): void {
   });
 }
 
-async function execute(request: ClientRequest, loop: RaftLoop): Promise<ClientSuccess> {
+async function execute(request: ClientRequest, loop: RaftLoop, unsafeLocalReads: boolean): Promise<ClientSuccess> {
   const { id, key } = request;
   switch (request.op) {
     case 'get':
       // Serializable reads local state as it is; linearizable waits for a confirmed read index.
-      if (request.consistency !== 'serializable') await loop.readBarrier();
+      if (request.consistency !== 'serializable' && !unsafeLocalReads) await loop.readBarrier();
       return { id, ok: true, value: loop.kv.get(key), index: loop.applied() };
     case 'put':
       return answer(id, await loop.write({ op: 'put', key, value: request.value }));

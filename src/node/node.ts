@@ -50,6 +50,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   try {
     dataDir = await openDataDir({ dir: options.dataDir, id: options.id, cluster: options.cluster, fsync: options.fsync, log: (warning) => log.warn(warning) });
     const state = await initialState(dataDir, options, log);
+    if (options.unsafeLocalReads) log.warn({}, '--unsafe-local-reads: linearizable gets read local state; this node is NOT linearizable (test only)');
     const node = run(options, state, dataDir, server, secrets, log);
     process.once('SIGTERM', () => void shutdown(node, log, 'SIGTERM'));
     process.once('SIGINT', () => void shutdown(node, log, 'SIGINT'));
@@ -151,7 +152,7 @@ function run(options: NodeOptions, state: PersistedState, dataDir: DataDir, serv
   const inFlight = new InFlightLimit(MAX_IN_FLIGHT);
   server.serve({
     raft: (ws, req) => transport.handleConnection(ws, req),
-    client: (ws) => serveClient(ws, { loop, inFlight, log }),
+    client: (ws) => serveClient(ws, { loop, inFlight, log, unsafeLocalReads: options.unsafeLocalReads }),
     admin: (ws) => serveAdmin(ws, { loop, faults, feed, status, log }),
     metrics: () => metrics.text(),
     health: () => ({ status: 'serving', id, cluster }),

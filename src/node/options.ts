@@ -21,6 +21,8 @@ export interface NodeOptions {
   heartbeatMs: number;
   snapshotEntries: number;
   fsync: boolean;
+  /** Test only: linearizable gets read local state (no ReadIndex), so drills can prove they catch it. */
+  unsafeLocalReads: boolean;
 }
 
 export type ParseResult = { kind: 'options'; options: NodeOptions } | { kind: 'help'; text: string } | { kind: 'error'; message: string };
@@ -54,6 +56,7 @@ const FLAGS: Flag[] = [
   { name: 'heartbeat', value: 'MS', help: 'leader heartbeat interval, ms; below the election timeout\'s MIN', default: '50' },
   { name: 'snapshot-entries', value: 'N', help: 'take a snapshot after N entries applied since the last one', default: '10000' },
   { name: 'fsync', value: 'on|off', help: 'fsync the log before acknowledging (off only for experiments)', default: 'on' },
+  { name: 'unsafe-local-reads', help: 'TEST ONLY, breaks linearizability: answer linearizable gets from local state without ReadIndex (to prove a drill catches stale reads)' },
   { name: 'help', help: 'print this help and exit' },
 ];
 
@@ -158,7 +161,9 @@ function validate(given: Map<string, string>, env: Readonly<Record<string, strin
   const snapshotEntries = parseInteger('snapshot-entries', given.get('snapshot-entries') ?? '10000', 1, 100_000_000);
   const fsync = parseOnOff('fsync', given.get('fsync') ?? 'on');
 
-  return { id, dataDir, listen, advertise, peers, join, cluster, tokenFile, envToken, tls, electionTimeoutMs, heartbeatMs, snapshotEntries, fsync };
+  const unsafeLocalReads = given.has('unsafe-local-reads');
+
+  return { id, dataDir, listen, advertise, peers, join, cluster, tokenFile, envToken, tls, electionTimeoutMs, heartbeatMs, snapshotEntries, fsync, unsafeLocalReads };
 }
 
 /** Ticks for the consensus core: heartbeat below the election timeout's minimum, both at least 1. */
