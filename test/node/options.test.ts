@@ -35,6 +35,7 @@ test('defaults follow the SPEC', () => {
     heartbeatMs: 50,
     snapshotEntries: 10000,
     fsync: true,
+    unsafeLocalReads: false,
   });
   assert.deepEqual(timingTicks(o), { heartbeatTicks: 5, electionTicksMin: 15, electionTicksMax: 30 });
 });
