@@ -369,10 +369,13 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
   }
 
   private async takeSnapshot(): Promise<void> {
+    const index = this.appliedIndex;
+    // The core may already hold a newer snapshot from the leader that this loop has not applied
+    // yet (it arrived while a Ready was being persisted): then there is nothing to compact.
+    if (index <= this.raft.status().snapshot.index) return;
     this.snapshotting = true;
     const start = performance.now();
     try {
-      const index = this.appliedIndex;
       const snapshot = this.raft.compact(index, this.kv.serialize());
       // A newer snapshot from the leader may have been installed while this one waited.
       const saved = await this.inStorageOrder(async () => {
