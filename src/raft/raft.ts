@@ -376,16 +376,22 @@ export class Raft {
     this.randomizedElectionTimeout = min + Math.floor(this.cfg.random() * (max - min + 1));
   }
 
-  /** Only voters may campaign; learners, removed members and joiners wait. */
+  /**
+   * Only voters may campaign; learners, removed members and joiners wait. A member whose removal
+   * is not yet committed may still campaign, or a cut-off leader that removed itself could leave
+   * the rest unable to elect anyone (dissertation §4.2.2).
+   */
   private promotable(): boolean {
-    return this.log.conf().voters.includes(this.id);
+    return this.log.conf().voters.includes(this.id) || this.log.confAt(this.log.committed).voters.includes(this.id);
   }
 
   // ---- elections ----------------------------------------------------------------------------
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+    // A node that cannot campaign keeps counting, so its lease on the last leader expires and it
+    // answers other candidates' votes.
+    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.hup(false);
     }
