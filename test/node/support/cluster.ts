@@ -19,6 +19,8 @@ export interface ClusterOptions {
   args?: string[];
   /** Serve wss:// and https:// with this certificate (for 127.0.0.1), verifying peers against the CA. */
   tls?: TestTls;
+  /** How long a start, restart or joiner may take to answer /healthz (default 15 s); a loaded machine needs more. */
+  startTimeoutMs?: number;
 }
 
 export interface TestTls {
@@ -42,6 +44,10 @@ export interface Member {
 
 export class TestCluster {
   readonly members = new Map<string, Member>();
+  /** Every process started, restarts included, oldest first: their logs outlive restarts. */
+  readonly started: { id: string; process: RaftNodeProcess }[] = [];
+  /** Members stopped with SIGSTOP (pause) and not yet resumed. */
+  private readonly paused = new Set<string>();
   private readonly admins = new Map<string, WsClient>();
   /** Each member's own flags (--peers or --join), reused on restart as a supervisor would. */
   private readonly ownArgs = new Map<string, string[]>();
@@ -52,6 +58,7 @@ export class TestCluster {
     private readonly baseArgs: string[],
     readonly token: string | undefined,
     readonly tls: TestTls | undefined,
+    private readonly startTimeoutMs: number,
   ) {}
 
   static async start(options: ClusterOptions): Promise<TestCluster> {
@@ -64,7 +71,7 @@ export class TestCluster {
     }
     const { tls } = options;
     if (tls) baseArgs.push('--tls-cert', tls.certFile, '--tls-key', tls.keyFile, '--tls-ca', tls.caFile);
-    const cluster = new TestCluster(dir, baseArgs, options.token, tls);
+    const cluster = new TestCluster(dir, baseArgs, options.token, tls, options.startTimeoutMs ?? 15_000);
     try {
       const ports = await freePorts(options.size);
       const ids = ports.map((_, i) => `n${i + 1}`);
@@ -116,12 +123,12 @@ export class TestCluster {
 
   /**
    * Resolves with the id of the leader once every running member of its configuration agrees on
-   * it, in the same term (a joiner not yet added is not asked).
+   * it, in the same term (a joiner not yet added is not asked, nor is a paused member).
    */
   async waitForLeader(timeoutMs = 15_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const running = [...this.members.values()].filter((m) => m.process.running);
+      const running = [...this.members.values()].filter((m) => m.process.running && !this.paused.has(m.id));
       const statuses = await Promise.all(running.map((m) => this.status(m.id).catch(() => undefined)));
       const leader = statuses
         .filter((s) => s?.role === 'leader')
@@ -136,16 +143,61 @@ export class TestCluster {
     throw new Error(`no leader agreed on within ${timeoutMs} ms`);
   }
 
-  /** SIGTERM one member and wait for it to exit. */
+  /** SIGTERM one member and wait for it to exit (a paused member is resumed first, to see it). */
   async stop(id: string): Promise<void> {
     await this.dropAdmin(id);
+    if (this.paused.has(id)) this.resume(id);
     await this.member(id).process.stop();
   }
 
   /** SIGKILL one member. */
   async kill(id: string): Promise<void> {
     await this.dropAdmin(id);
+    this.paused.delete(id);
     await this.member(id).process.kill();
+  }
+
+  /** SIGSTOP one member: its sockets stay open but it answers nothing until resume(). */
+  pause(id: string): void {
+    const { process } = this.member(id);
+    if (!process.running) throw new Error(`${id} is not running`);
+    process.child.kill('SIGSTOP');
+    this.paused.add(id);
+  }
+
+  /** SIGCONT a paused member. */
+  resume(id: string): void {
+    const { process } = this.member(id);
+    this.paused.delete(id);
+    if (process.running) process.child.kill('SIGCONT');
+  }
+
+  isPaused(id: string): boolean {
+    return this.paused.has(id);
+  }
+
+  /**
+   * SIGKILLs a member, deletes its data dir and forgets it, as after it was removed from the
+   * configuration; its id must not be used again.
+   */
+  async discard(id: string): Promise<void> {
+    const member = this.member(id);
+    await this.kill(id);
+    await rm(member.dataDir, { recursive: true, force: true });
+    this.members.delete(id);
+    this.ownArgs.delete(id);
+  }
+
+  /** Writes the stderr (JSON log lines) of every process started so far to files; returns their folder. */
+  async saveLogs(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'raft-logs-'));
+    const seen = new Map<string, number>();
+    for (const { id, process } of this.started) {
+      const n = (seen.get(id) ?? 0) + 1;
+      seen.set(id, n);
+      await writeFile(join(dir, `${id}.${n}.log`), process.stderr);
+    }
+    return dir;
   }
 
   /** Starts a stopped or killed member again with the same command line (its data wins over --peers). */
@@ -157,10 +209,10 @@ export class TestCluster {
     return member;
   }
 
-  /** Kills every member, closes every connection and removes the data dirs. */
+  /** Kills every process it started, closes every connection and removes the data dirs. */
   async close(): Promise<void> {
     for (const id of [...this.admins.keys()]) await this.dropAdmin(id);
-    await Promise.all([...this.members.values()].map((m) => m.process.kill()));
+    await Promise.all(this.started.map(({ process }) => process.kill()));
     await rm(this.dir, { recursive: true, force: true });
   }
 
@@ -170,12 +222,13 @@ export class TestCluster {
     const secure = this.tls ? 's' : '';
     const member = { id, port, url: `ws${secure}://127.0.0.1:${port}`, httpUrl: `http${secure}://127.0.0.1:${port}`, dataDir, process: child };
     this.members.set(id, member);
+    this.started.push({ id, process: child });
     this.ownArgs.set(id, args);
     return member;
   }
 
   private waitHealthy(member: Member): Promise<void> {
-    return member.process.waitHealthy(member.httpUrl, 15_000, this.tls?.ca);
+    return member.process.waitHealthy(member.httpUrl, this.startTimeoutMs, this.tls?.ca);
   }
 
   private async dropAdmin(id: string): Promise<void> {

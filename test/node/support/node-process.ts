@@ -17,6 +17,12 @@ export interface RunResult extends Exit {
   stderr: string;
 }
 
+/** Processes not yet exited: killed if the test process exits first (a crash, a closed stdout pipe). */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export class RaftNodeProcess {
   readonly child: ChildProcess;
   /** Resolves once the process has exited. */
@@ -32,8 +38,10 @@ export class RaftNodeProcess {
     });
     this.child.stdout?.on('data', (chunk: Buffer) => (this.out += chunk.toString()));
     this.child.stderr?.on('data', (chunk: Buffer) => (this.err += chunk.toString()));
+    live.add(this.child);
     this.exited = new Promise((resolve) => {
       this.child.once('close', (code, signal) => {
+        live.delete(this.child);
         this.hasExited = true;
         resolve({ code, signal });
       });
