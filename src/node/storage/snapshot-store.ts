@@ -48,7 +48,7 @@ export class SnapshotStore {
     const chunks = encodeSnapshotFile(snapshot);
     await writeFileAtomically(file, chunks, this.fsync);
     const older = (await this.listNewestFirst()).slice(KEEP);
-    for (const { file: old } of older) await unlink(old);
+    for (const { file: old } of older) await unlinkIfPresent(old);
     if (older.length > 0 && this.fsync) await syncDir(this.dir);
     return { file, bytes: chunks.reduce((sum, chunk) => sum + chunk.length, 0) };
   }
@@ -82,4 +82,13 @@ export class SnapshotStore {
 
 function snapshotFileName(index: number): string {
   return `snap-${String(index).padStart(20, '0')}.snap`;
+}
+
+/** Pruning is idempotent: a file already gone is what was wanted. */
+async function unlinkIfPresent(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }

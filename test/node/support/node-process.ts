@@ -65,7 +65,7 @@ export class RaftNodeProcess {
   }
 
   /** Polls GET /healthz until it answers 200; fails early if the process exits. `ca` for https. */
-  async waitHealthy(baseUrl: string, timeoutMs = 15_000, ca?: Buffer): Promise<void> {
+  async waitHealthy(baseUrl: string, timeoutMs = 30_000, ca?: Buffer): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`raft-node exited before it was healthy:\n${this.err}`);
@@ -98,7 +98,7 @@ export class RaftNodeProcess {
 }
 
 /** Runs raft-node to completion (for startup failures and --help); killed after `timeoutMs`. */
-export async function runRaftNode(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 15_000): Promise<RunResult> {
+export async function runRaftNode(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<RunResult> {
   const node = new RaftNodeProcess(args, env);
   const timer = setTimeout(() => node.child.kill('SIGKILL'), timeoutMs);
   try {
