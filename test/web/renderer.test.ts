@@ -1,5 +1,6 @@
-// The built renderer (out/renderer, from `npx electron-vite build`) in real Chromium, in web mode
-// and with a stand-in for the preload's bridge.
+// The built renderer (out/renderer, from `npx electron-vite build`) in real Chromium, served as
+// plain files: with a stand-in for the preload's bridge (deterministic cluster data), and without
+// one (a browser page that web mode did not serve). test/web/app.test.ts runs the real thing.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,45 +8,50 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { CONTENT_SECURITY_POLICY } from '../../src/main/content-security-policy.ts';
 import { launchChromium, type Chromium } from './chromium.ts';
+import { cspViolations, recordCspViolations, watchForProblems, type PageProblems } from './page-problems.ts';
 import { serveDirectory, type StaticServer } from './static-server.ts';
 
 const RENDERER_DIR = join(import.meta.dirname, '../../out/renderer');
-const SCREENSHOT = '/tmp/renderer.png';
+/** The renderer's cap on replication-lag points per follower (src/renderer/src/stores/cluster.ts). */
+const MAX_LAG_POINTS = 240;
 
-// Runs in the page before its own scripts; evaluated as text because test code has no DOM types.
-const RECORD_CSP_VIOLATIONS = `
-  window.cspViolations = [];
-  document.addEventListener('securitypolicyviolation', (event) => {
-    window.cspViolations.push(event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline'));
-  });
-`;
-
-function fakeBridge(appVersion: string): string {
-  return `window.raftManager = { appVersion: async () => { ${appVersion} } };`;
-}
-
-interface PageProblems {
-  consoleErrors: string[];
-  failedRequests: string[];
-}
-
-function watchForProblems(page: Page): PageProblems {
-  const problems: PageProblems = { consoleErrors: [], failedRequests: [] };
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.consoleErrors.push(`uncaught: ${error.message}`));
-  page.on('requestfailed', (request) =>
-    problems.failedRequests.push(`${request.url()}: ${request.failure()?.errorText ?? 'failed'}`),
-  );
-  page.on('response', (response) => {
-    if (response.status() >= 400) problems.failedRequests.push(`${response.url()}: HTTP ${response.status()}`);
-  });
-  return problems;
-}
-
-async function cspViolations(page: Page): Promise<string[]> {
-  return (await page.evaluate('window.cspViolations')) as string[];
+/**
+ * A stand-in for window.raftManager: n2 leads, n1 follows, n3 has exited. Every 50 ms it pushes a
+ * delta with 50 new lag samples for n1, so the lag chart soon reaches its cap. `clusterSnapshot`
+ * runs `snapshotBody` when given (to make it fail).
+ */
+function fakeBridge(snapshotBody?: string): string {
+  return `(() => {
+    const start = Date.now();
+    const member = (id, role) => ({
+      id, url: 'ws://127.0.0.1:700' + id.slice(1), role, term: 3, commitIndex: 120, appliedIndex: 119,
+      reachable: role !== null, connection: role ? 'connected' : 'unreachable', lastError: role ? null : 'connection refused',
+      lagEntries: role === 'follower' ? 2 : null, snapshotBytes: 40960, walBytes: 655360,
+      process: { state: role ? 'running' : 'exited', pid: role ? 4242 : null },
+    });
+    const lagSamples = (from, count) => Array.from({ length: count }, (_, i) =>
+      ({ at: from + i * 250, lagEntries: i % 7, lastContactMs: 20, match: 100 + i, leaderId: 'n2' }));
+    const update = (full, at, lag) => ({
+      full, at, cluster: { name: 'local', dir: '/data/clusters/local' }, leaderId: 'n2', term: 3, commitRate: 42,
+      members: [member('n1', 'follower'), member('n2', 'leader'), member('n3', null)],
+      lag: { n1: lag },
+      elections: [{ term: 3, candidates: ['n2'], winner: 'n2', votes: 2, startedAt: start - 5000, endedAt: start - 4900, campaignMs: 90, leaderlessMs: 100 }],
+      log: full ? [{ at: start - 4900, memberId: 'n2', kind: 'election', message: 'n2 won the election for term 3' }] : [],
+    });
+    window.kills = [];
+    window.raftManager = {
+      appVersion: async () => ({ app: '9.8.7', electron: '45.3.4', node: '22.20.0', chrome: '140.0.0.0' }),
+      clusterSnapshot: async () => { ${snapshotBody ?? ''}; return update(true, start, lagSamples(start - 2500, 10)); },
+      killMember: async (id) => { window.kills.push(id); },
+      restartMember: async () => {},
+      subscribe: (onUpdate) => {
+        let at = start;
+        onUpdate(update(true, at, lagSamples(start - 2500, 10)));
+        const timer = setInterval(() => { onUpdate(update(false, at + 250, lagSamples(at + 250, 50))); at += 50 * 250; }, 50);
+        return () => clearInterval(timer);
+      },
+    };
+  })();`;
 }
 
 describe('renderer in Chromium', () => {
@@ -56,7 +62,7 @@ describe('renderer in Chromium', () => {
     assert.ok(existsSync(join(RENDERER_DIR, 'index.html')), `${RENDERER_DIR} is missing: run npx electron-vite build`);
     server = await serveDirectory(RENDERER_DIR);
     browser = await launchChromium();
-    await browser.context.addInitScript({ content: RECORD_CSP_VIOLATIONS });
+    await recordCspViolations(browser.context);
   });
 
   after(async () => {
@@ -77,20 +83,16 @@ describe('renderer in Chromium', () => {
     return { page, problems };
   }
 
-  it('shows the overview and the connect form in web mode, with no errors and no CSP violations', async () => {
+  it('says how to open web mode when the page was not served by it', async () => {
     const { page, problems } = await openApp();
     try {
-      const overview = page.getByTestId('cluster-overview');
-      const form = page.getByTestId('connect-form');
-      await overview.waitFor({ state: 'visible' });
-      await form.waitFor({ state: 'visible' });
-      assert.match(await overview.innerText(), /No cluster is connected yet/);
-      assert.equal(await form.getByRole('button', { name: 'Connect' }).isDisabled(), true);
-      assert.match(await form.innerText(), /Connecting arrives with the control plane/);
+      const alert = page.getByRole('alert');
+      await alert.waitFor({ state: 'visible' });
+      assert.match(await alert.innerText(), /open the URL that `npm run web` printed/);
+      assert.match(await page.getByTestId('cluster-overview').innerText(), /No cluster is running/);
+      await page.getByTestId('connect-form').waitFor({ state: 'visible' });
       assert.equal(await page.locator('.shell-label').innerText(), 'Web mode');
       assert.equal(await page.title(), 'Raft Manager');
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
-
       assert.deepEqual(problems.consoleErrors, []);
       assert.deepEqual(problems.failedRequests, []);
       assert.deepEqual(await cspViolations(page), []);
@@ -118,13 +120,56 @@ describe('renderer in Chromium', () => {
     }
   });
 
-  it('shows the versions the desktop bridge reports', async () => {
-    const bridge = fakeBridge(`return { app: '9.8.7', electron: '45.3.4', node: '22.20.0', chrome: '140.0.0.0' };`);
-    const { page, problems } = await openApp(bridge);
+  it('shows what the desktop bridge reports, and keeps the lag chart capped as updates stream in', async () => {
+    const { page, problems } = await openApp(fakeBridge());
     try {
       const label = page.locator('.shell-label');
       await label.getByText('v9.8.7').waitFor({ state: 'visible' });
       assert.equal(await label.innerText(), 'v9.8.7 · Electron 45.3.4 · Node 22.20.0');
+
+      const n2 = page.getByTestId('node-card-n2');
+      await n2.waitFor({ state: 'visible' });
+      assert.equal(await n2.getAttribute('data-role'), 'leader');
+      assert.equal(await page.getByTestId('node-card-n1').getAttribute('data-role'), 'follower');
+      const n3 = page.getByTestId('node-card-n3');
+      assert.equal(await n3.getAttribute('data-role'), 'unknown');
+      assert.equal(await n3.locator('.reachability').innerText(), 'Unreachable: connection refused');
+      assert.equal(await page.getByTestId('btn-kill-n3').isDisabled(), true, 'an exited member cannot be killed');
+      assert.equal(await page.getByTestId('btn-restart-n3').innerText(), 'Start');
+      assert.equal(await n2.locator('[data-field="applied"]').innerText(), '119');
+      assert.match(await page.getByTestId('cluster-overview').innerText(), /n2 leads term 3/);
+
+      // The chart keeps its canvas (it is updated in place) and at most MAX_LAG_POINTS points.
+      const lag = page.getByTestId('chart-replication-lag');
+      await lag.locator('canvas').evaluate((canvas) => canvas.setAttribute('data-first-canvas', 'yes'));
+      await page.waitForFunction(
+        `document.querySelector('[data-testid="chart-replication-lag"]').getAttribute('data-points') === '${MAX_LAG_POINTS}'`,
+        undefined,
+        { timeout: 10_000 },
+      );
+      await page.waitForTimeout(500);
+      assert.equal(await lag.getAttribute('data-points'), String(MAX_LAG_POINTS));
+      assert.equal(await lag.locator('canvas').getAttribute('data-first-canvas'), 'yes');
+      assert.equal(await page.getByTestId('chart-election-history').getAttribute('data-points'), '1');
+      assert.equal(await page.getByTestId('chart-snapshot-sizes').getAttribute('data-points'), '6');
+      assert.match(await page.getByTestId('event-log').innerText(), /n2 won the election for term 3/);
+
+      assert.deepEqual(problems.consoleErrors, []);
+      assert.deepEqual(await cspViolations(page), []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('kills a member only after the confirmation, and logs it', async () => {
+    const { page, problems } = await openApp(fakeBridge());
+    try {
+      await page.getByTestId('btn-kill-n1').click();
+      assert.deepEqual(await page.evaluate('window.kills'), [], 'the first click only asks');
+      await page.getByText('Kill n1 now with SIGKILL?').waitFor({ state: 'visible' });
+      await page.getByTestId('btn-confirm-kill-n1').click();
+      await page.getByTestId('event-log').getByText('You killed n1 (SIGKILL)').waitFor({ state: 'visible' });
+      assert.deepEqual(await page.evaluate('window.kills'), ['n1']);
       assert.deepEqual(problems.consoleErrors, []);
     } finally {
       await page.close();
@@ -132,11 +177,12 @@ describe('renderer in Chromium', () => {
   });
 
   it('shows an alert when the desktop bridge fails', async () => {
-    const { page, problems } = await openApp(fakeBridge(`throw new Error('main process gone');`));
+    const { page, problems } = await openApp(fakeBridge(`throw new Error('main process gone')`));
     try {
       const alert = page.getByRole('alert');
       await alert.waitFor({ state: 'visible' });
-      assert.equal(await alert.innerText(), 'Could not read the app version: main process gone');
+      assert.equal(await alert.innerText(), 'The local cluster is not available: main process gone');
+      assert.match(await page.getByTestId('cluster-overview').innerText(), /No cluster is running/);
       assert.deepEqual(problems.consoleErrors, []);
     } finally {
       await page.close();

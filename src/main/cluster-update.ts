@@ -1,0 +1,53 @@
+// What the renderer receives about the hosted cluster: each member's process (from the host) and
+// latest numbers (from telemetry), the leader, the series its charts draw, and new log lines.
+import type { ClusterMember, ClusterUpdate } from '../shared/api.ts';
+import type { MemberSummary, TelemetryUpdate } from '../shared/telemetry.ts';
+import type { ClusterLog } from './cluster-log.ts';
+import type { HostedMember } from './hosting/local-cluster.ts';
+
+export interface HostedClusterInfo {
+  name: string;
+  dir: string;
+  members: HostedMember[];
+}
+
+export function buildClusterUpdate(host: HostedClusterInfo, update: TelemetryUpdate, log: ClusterLog): ClusterUpdate {
+  const { summary } = update;
+  const seen = new Map(summary.members.map((member) => [member.id, member]));
+  // Hosted members first, in the host's order; then any member only telemetry knows of.
+  const members = host.members.map((hosted) => clusterMember(hosted.id, hosted.url, seen.get(hosted.id), hosted));
+  const hostedIds = new Set(host.members.map((hosted) => hosted.id));
+  for (const member of summary.members) if (!hostedIds.has(member.id)) members.push(clusterMember(member.id, member.url, member, undefined));
+  return {
+    full: update.full,
+    at: summary.at,
+    cluster: { name: host.name, dir: host.dir },
+    leaderId: summary.leaderId,
+    term: summary.term,
+    commitRate: summary.commitRate,
+    members,
+    lag: update.lag,
+    elections: update.elections,
+    log: log.entries(update),
+  };
+}
+
+function clusterMember(id: string, url: string, summary: MemberSummary | undefined, hosted: HostedMember | undefined): ClusterMember {
+  const reachable = summary?.connection === 'connected';
+  return {
+    id,
+    url,
+    // An unreachable member's last status is stale: it may still say leader after it died.
+    role: reachable ? (summary?.role ?? null) : null,
+    term: summary?.term ?? 0,
+    commitIndex: summary?.commitIndex ?? 0,
+    appliedIndex: summary?.appliedIndex ?? 0,
+    reachable,
+    connection: summary?.connection ?? 'connecting',
+    lastError: summary?.lastError ?? null,
+    lagEntries: summary?.lag?.lagEntries ?? null,
+    snapshotBytes: summary?.snapshotBytes ?? 0,
+    walBytes: summary?.walBytes ?? 0,
+    process: hosted ? { state: hosted.state, pid: hosted.pid } : null,
+  };
+}

@@ -1,0 +1,92 @@
+// The app's service with real raft-node processes: it creates the local cluster on first start,
+// reopens the same one on the next, reports it (members, leader, pushed updates), and leaves no
+// process behind when stopped.
+import assert from 'node:assert/strict';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { AppService } from '../../src/main/app-service.ts';
+import { isAlive } from '../../src/main/hosting/node-process.ts';
+import type { ClusterUpdate } from '../../src/shared/api.ts';
+import { eventually, PATIENT_NODE_ARGS, tempDir } from './support/hosted.ts';
+
+async function leaderSnapshot(service: AppService): Promise<ClusterUpdate> {
+  let snapshot: ClusterUpdate | undefined;
+  await eventually(
+    async () => {
+      snapshot = await service.clusterSnapshot();
+      return snapshot.leaderId !== null && snapshot.members.filter((m) => m.role === 'leader').length === 1;
+    },
+    15_000,
+    'a leader in the snapshot',
+  );
+  return snapshot as ClusterUpdate;
+}
+
+function pids(snapshot: ClusterUpdate): number[] {
+  return snapshot.members.flatMap((m) => (m.process?.pid ? [m.process.pid] : []));
+}
+
+describe('AppService', () => {
+  it('creates the local cluster, reopens it on the next start, and stops it cleanly', async () => {
+    const dir = await tempDir('app-service');
+    const clusterDir = join(dir, 'clusters', 'local');
+    const seen: number[] = [];
+    let first: AppService | undefined = new AppService({ dir: clusterDir, nodeArgs: PATIENT_NODE_ARGS });
+    let second: AppService | undefined;
+    try {
+      const created = await leaderSnapshot(first);
+      assert.equal(created.full, true);
+      assert.deepEqual(created.cluster, { name: 'local', dir: clusterDir });
+      assert.deepEqual(created.members.map((m) => m.id), ['n1', 'n2', 'n3']);
+      assert.ok(created.members.every((m) => m.reachable && m.process?.state === 'running'));
+      seen.push(...pids(created));
+      assert.equal(seen.length, 3);
+
+      // Pushed updates: a full one first.
+      const updates: ClusterUpdate[] = [];
+      const unsubscribe = first.subscribe((update) => updates.push(update));
+      await eventually(() => updates.length >= 2, 5_000, 'two pushed updates');
+      unsubscribe();
+      assert.equal(updates[0].full, true);
+      assert.equal(updates[1].full, false);
+      assert.ok(updates[0].log.some((entry) => entry.kind === 'election'), 'the full update tells the election');
+
+      await first.stop();
+      assert.deepEqual(seen.filter(isAlive), [], 'stop leaves no raft-node running');
+      await assert.rejects(first.clusterSnapshot(), /stopping/);
+      first = undefined;
+
+      second = new AppService({ dir: clusterDir });
+      const reopened = await leaderSnapshot(second);
+      assert.deepEqual(
+        reopened.members.map((m) => m.url),
+        created.members.map((m) => m.url),
+        'the same members, at the same URLs',
+      );
+      seen.push(...pids(reopened));
+      await assert.rejects(second.killMember('n9'), /no member "n9"/);
+      await second.stop();
+      assert.deepEqual(seen.filter(isAlive), []);
+      second = undefined;
+    } finally {
+      await first?.stop();
+      await second?.stop();
+      for (const pid of seen) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says which folder could not hold a cluster', async () => {
+    const dir = await tempDir('app-service-bad');
+    try {
+      const file = join(dir, 'not-a-folder');
+      await writeFile(file, 'x');
+      const service = new AppService({ dir: file });
+      await assert.rejects(service.clusterSnapshot(), new RegExp(`could not start the local cluster in ${file}: `));
+      await service.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
