@@ -1,7 +1,8 @@
 // The replicated state machine: a string-to-string map changed only by committed commands, in
 // log order, and saved whole into snapshots.
-import { pack, unpack } from 'msgpackr';
 import type { KvCommand } from './kv-command.ts';
+import { FrameReader } from './transport/codec-reader.ts';
+import { FrameWriter, stringSize, varintSize } from './transport/codec-writer.ts';
 
 export interface KvResult {
   /** The value after the command (null when absent). */
@@ -39,25 +40,30 @@ export class KvStore {
     }
   }
 
-  /** The whole map as snapshot data. */
+  /** The whole map as snapshot data: format, count, then key and value strings. */
   serialize(): Uint8Array {
-    const flat: string[] = [];
-    for (const [k, v] of this.map) flat.push(k, v);
-    return pack([SNAPSHOT_FORMAT, flat]);
+    let size = 1 + varintSize(this.map.size);
+    for (const [k, v] of this.map) size += stringSize(k) + stringSize(v);
+    const w = new FrameWriter(size);
+    w.u8(SNAPSHOT_FORMAT);
+    w.varint(this.map.size, 'snapshot key count');
+    for (const [k, v] of this.map) {
+      w.string(k);
+      w.string(v);
+    }
+    return w.finish();
   }
 
   /** Replaces the map with a snapshot's data; throws if the data is not a snapshot of this store. */
   restore(data: Uint8Array): void {
-    const decoded: unknown = data.length === 0 ? [SNAPSHOT_FORMAT, []] : unpack(data);
-    if (!Array.isArray(decoded) || decoded[0] !== SNAPSHOT_FORMAT || !Array.isArray(decoded[1]) || decoded[1].length % 2 !== 0) {
-      throw new Error('snapshot data is not a key-value snapshot of format 1');
-    }
-    const flat = decoded[1] as unknown[];
     const map = new Map<string, string>();
-    for (let i = 0; i < flat.length; i += 2) {
-      const [k, v] = [flat[i], flat[i + 1]];
-      if (typeof k !== 'string' || typeof v !== 'string') throw new Error('snapshot data holds a non-string key or value');
-      map.set(k, v);
+    if (data.length > 0) {
+      const r = new FrameReader(data);
+      const format = r.u8('snapshot format');
+      if (format !== SNAPSHOT_FORMAT) throw new Error(`snapshot data has format ${format}; this version reads format ${SNAPSHOT_FORMAT}`);
+      const count = r.count('snapshot key count', 2);
+      for (let i = 0; i < count; i++) map.set(r.string('snapshot key'), r.string('snapshot value'));
+      r.finish();
     }
     this.map = map;
   }
