@@ -62,6 +62,11 @@ export interface HostOptions {
   restartOnExit?: boolean;
   /** The raft-node script to run with node; default bin/raft-node.mjs of this package. */
   entry?: string;
+  /**
+   * Stop the members when this process is interrupted, kill them when it exits. Default true; a
+   * tool that only borrows a hosted cluster (raftctl --dir) turns it off so the members outlive it.
+   */
+  stopOnHostExit?: boolean;
 }
 
 export interface CreateClusterOptions extends HostOptions {
@@ -116,6 +121,7 @@ export class LocalCluster {
   private readonly entry: string;
   private readonly healthTimeoutMs: number;
   private readonly restartOnExit: boolean;
+  private readonly stopOnHostExit: boolean;
   private unregisterExitHook: (() => void) | undefined;
   private writing: Promise<void> = Promise.resolve();
   private detached = false;
@@ -128,6 +134,7 @@ export class LocalCluster {
     this.entry = options.entry ?? raftNodeEntry();
     this.healthTimeoutMs = options.healthTimeoutMs ?? DEFAULTS.healthTimeoutMs;
     this.restartOnExit = options.restartOnExit ?? false;
+    this.stopOnHostExit = options.stopOnHostExit ?? true;
     for (const record of file.members) this.slots.set(record.id, newSlot(record));
   }
 
@@ -367,7 +374,7 @@ export class LocalCluster {
     slot.state = state;
     slot.exitExpected = false;
     slot.record.pid = node.pid;
-    this.unregisterExitHook ??= stopOnHostExit({ stop: () => this.stop(), killNow: () => this.killNow() });
+    if (this.stopOnHostExit) this.unregisterExitHook ??= stopOnHostExit({ stop: () => this.stop(), killNow: () => this.killNow() });
     node.onExit((exit) => this.onExit(slot, node, exit));
   }
 
