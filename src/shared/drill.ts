@@ -41,17 +41,24 @@ export interface DrillRound {
 
 /** An operation of the history, as the checker describes it. */
 export interface DrillOperation {
+  /** Position among the history's invocations, from 0. */
   id: number;
   process: number;
   op: 'get' | 'put' | 'delete' | 'cas';
   key: string;
+  /** put and cas: the value written. */
   value?: string;
+  /** cas: the value required before the swap; null means "key absent". */
   expect?: string | null;
+  /** `info` also covers an invocation the history ends without completing. */
   status: 'ok' | 'fail' | 'info';
+  /** ok get: the value read; ok cas: the value after it. */
   result?: string | null;
+  /** ok cas only. */
   swapped?: boolean;
   /** ms on the history's monotonic clock. */
   invokeTime: number;
+  /** When the client learned the outcome (for `info`: gave up; it may take effect later); null when the history ended first. */
   completeTime: number | null;
 }
 

@@ -3,6 +3,7 @@
 // operations: an invoke paired with its completion.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import type { DrillOperation } from '../../shared/drill.ts';
 
 export type OpName = 'get' | 'put' | 'delete' | 'cas';
 
@@ -57,26 +58,8 @@ export type InvokeEvent = z.infer<typeof invokeEvent>;
 export type CompletionEvent = Exclude<HistoryEvent, InvokeEvent>;
 
 /** An invocation paired with its outcome. */
-export interface Operation {
-  /** Position among the history's invocations, from 0. */
-  id: number;
-  process: number;
-  op: OpName;
-  key: string;
-  /** put and cas: the value written. */
-  value?: string;
-  /** cas: the value required before the swap; null means "key absent". */
-  expect?: string | null;
-  /** `info` also covers an invocation the history ends without completing. */
-  status: 'ok' | 'fail' | 'info';
-  /** ok get: the value read; ok cas: the value after it. */
-  result?: string | null;
-  /** ok cas only. */
-  swapped?: boolean;
-  invokeTime: number;
-  /** When the client learned the outcome (for `info`: gave up; it may take effect later); null when the history ended first. */
-  completeTime: number | null;
-}
+/** One paired operation of a history (invocation and outcome); shared with the drill report. */
+export type Operation = DrillOperation;
 
 /**
  * Pairs every invocation with the next completion of the same process. A process has at most one
