@@ -235,7 +235,8 @@ describe('the host process ending', () => {
         });
         pids = JSON.parse(line) as number[];
         assert.equal(pids.length, 1);
-        assert.equal(isRunning(pids[0]), true);
+        // In "exit" mode the host may already be gone, and its member with it, by now.
+        if (mode === 'SIGTERM') assert.equal(isRunning(pids[0]), true);
         if (mode === 'SIGTERM') host.kill('SIGTERM');
         assert.equal(await exited, mode === 'SIGTERM' ? 143 : 0);
         await eventually(() => !isRunning(pids[0]), 5_000, 'the member to be gone');
