@@ -92,6 +92,7 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
   private draining = false;
   private drainScheduled = false;
   private stopped = false;
+  private failed = false;
   private role: Role = 'follower';
   private appliedIndex: number;
   private leaderId: NodeId = '';
@@ -285,9 +286,7 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
     try {
       while (!this.stopped && this.raft.hasReady()) await this.handleReady(this.raft.ready());
     } catch (error) {
-      this.stopped = true;
-      clearInterval(this.ticker);
-      this.opts.onFatal(error instanceof Error ? error : new Error(String(error)));
+      this.fail(error);
     } finally {
       this.draining = false;
     }
@@ -303,10 +302,15 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
     // applied before its own fsync below completes (the parallel write of Raft §10.2.1).
     const sendFirst = this.role === 'leader' && !voteChanged && !rd.snapshot;
     if (sendFirst) this.opts.transport.send(rd.messages);
-    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
-      await this.inStorageOrder(() => this.opts.storage.persist(rd.snapshot, rd.entries, rd.hardState, rd.mustSync));
-      if (rd.mustSync) this.opts.metrics.fsyncSeconds((performance.now() - start) / 1000);
+    if (rd.mustSync) {
+      await this.inStorageOrder(() => this.opts.storage.persist(rd.snapshot, rd.entries, rd.hardState, true));
+      this.opts.metrics.fsyncSeconds((performance.now() - start) / 1000);
       if (rd.hardState) this.persistedVote = { term: rd.hardState.term, vote: rd.hardState.vote };
+    } else if (rd.hardState) {
+      // Only the commit index moved: losing that write in a crash is harmless (the leader tells
+      // it again), so nothing waits for it. It still runs in storage order, and a failure is fatal.
+      const hardState = rd.hardState;
+      this.inStorageOrder(() => this.opts.storage.persist(undefined, [], hardState, false)).catch((error: unknown) => this.fail(error));
     }
     if (!sendFirst) this.opts.transport.send(rd.messages);
     if (rd.snapshot) this.installSnapshot(rd.snapshot, start);
@@ -388,8 +392,7 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
       this.snapshotInfo = { index, term, bytes: snapshot.data.length };
       this.emit('snapshot', { phase: 'created', index, term, bytes: snapshot.data.length, durationMs: performance.now() - start });
     } catch (error) {
-      this.stopped = true;
-      this.opts.onFatal(error instanceof Error ? error : new Error(String(error)));
+      this.fail(error);
     } finally {
       this.snapshotting = false;
     }
@@ -419,6 +422,15 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
   }
 
   // ---- errors -------------------------------------------------------------------------------
+
+  /** Storage failed: the node cannot go on safely. */
+  private fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.stopped = true;
+    clearInterval(this.ticker);
+    this.opts.onFatal(error instanceof Error ? error : new Error(String(error)));
+  }
 
   private assertRunning(): void {
     if (this.stopped) throw new NodeError('SHUTTING_DOWN', 'the node is shutting down');
