@@ -5,9 +5,9 @@ import type { LoopStorage } from './raft-loop.ts';
 
 export function dataDirStorage(dataDir: DataDir): LoopStorage {
   return {
-    async persist(snapshot, entries, hardState, sync) {
+    async persist(snapshot, entries, hardState) {
       if (snapshot) await dataDir.snapshots.save(snapshot);
-      await dataDir.wal.append(entries, hardState, snapshot ? { index: snapshot.meta.index } : undefined, sync);
+      await dataDir.wal.append(entries, hardState, snapshot ? { index: snapshot.meta.index } : undefined);
     },
     async saveSnapshot(snapshot) {
       await dataDir.snapshots.save(snapshot);

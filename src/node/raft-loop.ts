@@ -25,8 +25,8 @@ import { KvStore, type KvResult } from './kv-store.ts';
 import { NodeError } from './node-error.ts';
 
 export interface LoopStorage {
-  /** Stores a received snapshot (when given), then entries and hard state; fsyncs when `sync`. */
-  persist(snapshot: Snapshot | undefined, entries: Entry[], hardState: HardState | undefined, sync: boolean): Promise<void>;
+  /** Stores a received snapshot (when given), then entries and hard state, durably. */
+  persist(snapshot: Snapshot | undefined, entries: Entry[], hardState: HardState | undefined): Promise<void>;
   /** Stores a snapshot this node took, then releases the log it covers. */
   saveSnapshot(snapshot: Snapshot): Promise<void>;
 }
@@ -302,15 +302,12 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
     // applied before its own fsync below completes (the parallel write of Raft §10.2.1).
     const sendFirst = this.role === 'leader' && !voteChanged && !rd.snapshot;
     if (sendFirst) this.opts.transport.send(rd.messages);
+    // A Ready whose only change is the commit index is not written at all: the commit index is
+    // recovered from the leader after a restart, and every write that is made is a durable one.
     if (rd.mustSync) {
-      await this.inStorageOrder(() => this.opts.storage.persist(rd.snapshot, rd.entries, rd.hardState, true));
+      await this.inStorageOrder(() => this.opts.storage.persist(rd.snapshot, rd.entries, rd.hardState));
       this.opts.metrics.fsyncSeconds((performance.now() - start) / 1000);
       if (rd.hardState) this.persistedVote = { term: rd.hardState.term, vote: rd.hardState.vote };
-    } else if (rd.hardState) {
-      // Only the commit index moved: losing that write in a crash is harmless (the leader tells
-      // it again), so nothing waits for it. It still runs in storage order, and a failure is fatal.
-      const hardState = rd.hardState;
-      this.inStorageOrder(() => this.opts.storage.persist(undefined, [], hardState, false)).catch((error: unknown) => this.fail(error));
     }
     if (!sendFirst) this.opts.transport.send(rd.messages);
     if (rd.snapshot) this.installSnapshot(rd.snapshot, start);

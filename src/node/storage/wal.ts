@@ -1,5 +1,6 @@
 // A segmented write-ahead log for entries and hard state. Each append is one write and one
 // fsync (group commit); segments roll over at a size limit and are released after snapshots.
+import { constants } from 'node:fs';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -78,17 +79,17 @@ export class Wal {
       await replaySegment(segment, i === segments.length - 1, replay, options);
     }
     const last = segments[segments.length - 1];
-    const handle = await open(last.file, 'r+');
+    const handle = await openForAppends(last.file, options.fsync);
     return { wal: new Wal(settings, segments, handle, replay.lastIndex, replay.hardState), contents: contentsOf(replay) };
   }
 
   /**
    * Persists `entries` (replacing any stored entries from entries[0].index on) and `hardState`,
    * after `reset` when a snapshot was installed: entries up to reset.index are then gone.
-   * One write, one fsync; resolves once durable. `sync: false` skips the fsync, for updates whose
-   * loss in a crash is harmless (a hard state whose only change is the commit index).
+   * One write, durable when it returns (the segment is open with O_DSYNC): a single trip to the
+   * thread pool instead of a write and an fsync.
    */
-  append(entries: Entry[], hardState?: HardState, reset?: { index: number }, sync = true): Promise<void> {
+  append(entries: Entry[], hardState?: HardState, reset?: { index: number }): Promise<void> {
     return this.enqueue(async () => {
       this.assertWritable();
       validateAppend(entries, hardState, reset?.index, this.lastIndex);
@@ -97,8 +98,9 @@ export class Wal {
       let segment = this.segments[this.segments.length - 1];
       if (segment.bytes >= this.options.segmentBytes) segment = await this.rollOver();
       await this.guard(async () => {
+        const started = performance.now();
         await writeFully(this.handle, bytes, segment.bytes);
-        if (sync) await this.sync();
+        if (this.options.fsync) this.options.onSync?.((performance.now() - started) / 1000);
       });
       segment.bytes += bytes.length;
       if (reset !== undefined) this.lastIndex = reset.index;
@@ -159,13 +161,6 @@ export class Wal {
     }
   }
 
-  private async sync(): Promise<void> {
-    if (!this.options.fsync) return;
-    const started = performance.now();
-    await this.handle.datasync();
-    this.options.onSync?.((performance.now() - started) / 1000);
-  }
-
   private async rollOver(): Promise<Segment> {
     const seq = this.segments[this.segments.length - 1].seq + 1;
     await this.guard(async () => {
@@ -196,11 +191,15 @@ async function createSegment(
     if (options.fsync) await handle.sync();
     await rename(`${file}.tmp`, file);
     if (options.fsync) await syncDir(options.dir);
-  } catch (error) {
+  } finally {
     await handle.close();
-    throw error;
   }
-  return { segment: { seq, firstIndex, file, bytes: start.length }, handle };
+  return { segment: { seq, firstIndex, file, bytes: start.length }, handle: await openForAppends(file, options.fsync) };
+}
+
+/** With fsync on, every write to the segment is durable when it returns (O_DSYNC). */
+function openForAppends(file: string, fsync: boolean): Promise<FileHandle> {
+  return open(file, fsync ? constants.O_RDWR | constants.O_DSYNC : 'r+');
 }
 
 async function listSegments(dir: string, log: (warning: string) => void): Promise<Segment[]> {
