@@ -3,7 +3,7 @@
 // How a node uses it:
 //   const { wal, snapshots, state, fresh, close } = await openDataDir({ dir, id, cluster, fsync, log });
 //   each Ready:     if (rd.snapshot) await snapshots.save(rd.snapshot);
-//                   await wal.append(rd.entries, rd.hardState, rd.snapshot?.meta);  // one fsync
+//                   await wal.append(rd.entries, rd.hardState, rd.snapshot?.meta);  // one durable write
 //   after compact:  await snapshots.save(snapshot); await wal.releaseTo(snapshot.meta.index);
 export { openDataDir } from './data-dir.ts';
 export type { DataDir, DataDirOptions } from './data-dir.ts';

@@ -1,5 +1,5 @@
-// A segmented write-ahead log for entries and hard state. Each append is one write and one
-// fsync (group commit); segments roll over at a size limit and are released after snapshots.
+// A segmented write-ahead log for entries and hard state. Each append is one write, durable when it
+// returns (O_DSYNC; group commit); segments roll over at a size limit and are released after snapshots.
 import { constants } from 'node:fs';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
