@@ -177,7 +177,7 @@ function formatTables(rows: Row[]): string {
       ['target', 'leader fsync/s', 'puts per fsync', 'leader sync ms (mean)*', 'follower fsync/s', 'leader CPU %', 'follower CPU %', 'client CPU %', 'client CPU µs per put', 'client event loop busy %', 'leader changes'],
       diagnostics,
     ),
-    '* raft: raft_wal_fsync_duration_seconds, one Ready from sending its appends to its write and fsync done;',
+    '* raft: raft_wal_fsync_duration_seconds, one durable WAL write (O_DSYNC: write and sync in one call);',
     '  etcd: etcd_disk_wal_fsync_duration_seconds, the fdatasync call alone.',
   ].join('\n');
 }

@@ -82,10 +82,12 @@ export class AppService {
 
   /** Stops the member cleanly if it runs, then starts it; resolves once it is healthy. */
   async restartMember(id: string): Promise<void> {
-    const { cluster } = await this.hosted();
+    const { cluster, connection } = await this.hosted();
     const { state } = cluster.member(id);
     if (state === 'stopped' || state === 'exited') await cluster.start(id);
     else await cluster.restart(id);
+    // Show it back at once rather than at the watcher's next reconnect, which backs off to seconds.
+    connection.refresh(id);
   }
 
   /** Stops watching and stops every member cleanly (SIGTERM, then SIGKILL after a grace period). */

@@ -7,12 +7,13 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { extname, join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { MAX_WEB_API_FRAME_BYTES, SESSION_META_NAME, WEB_API_PATH } from '../shared/web-api-protocol.ts';
 import type { ApiHandlers } from './api-handlers.ts';
 import { CONTENT_SECURITY_POLICY } from './content-security-policy.ts';
 import { LOOPBACK } from './hosting/free-port.ts';
+import { contentType, fileUnder, requestPath } from './static-files.ts';
 import { serveApiSocket } from './web-api-socket.ts';
 
 export interface WebServerOptions {
@@ -28,16 +29,6 @@ export interface WebServer {
   url: string;
   close(): Promise<void>;
 }
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 const SECURITY_HEADERS = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
@@ -102,29 +93,20 @@ async function serveFile(root: string, page: string, host: string, request: Inco
   if (request.method !== 'GET' && request.method !== 'HEAD') return plain(response, 405, 'only GET and HEAD');
   const pathname = requestPath(request.url ?? '/');
   if (pathname === '/' || pathname === '/index.html') {
-    response.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': CONTENT_TYPES['.html'], 'Cache-Control': 'no-store' });
+    response.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': contentType('index.html'), 'Cache-Control': 'no-store' });
     response.end(request.method === 'HEAD' ? undefined : page);
     return;
   }
-  const file = pathname === null ? null : resolve(root, `.${pathname}`);
-  if (file === null || !file.startsWith(root + sep)) return plain(response, 404, 'not found');
+  const file = fileUnder(root, pathname);
+  if (file === null) return plain(response, 404, 'not found');
   let body: Buffer;
   try {
     body = await readFile(file);
   } catch {
     return plain(response, 404, 'not found');
   }
-  response.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' });
+  response.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': contentType(file) });
   response.end(request.method === 'HEAD' ? undefined : body);
-}
-
-/** The decoded path of a request, or null when it cannot be decoded. */
-function requestPath(url: string): string | null {
-  try {
-    return decodeURIComponent(new URL(url, 'http://localhost').pathname);
-  } catch {
-    return null;
-  }
 }
 
 /** Why an upgrade is refused, as a status line; null when it may proceed. */

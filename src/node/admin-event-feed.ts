@@ -1,7 +1,7 @@
 // The events pushed to `/admin` subscribers (SPEC): the loop's elections, roles, snapshots and
 // membership changes, the transport's snapshot sends, fault changes, and a throttled status.
-import type { ConfState, NodeId } from '../raft/types.ts';
-import type { AdminEvent, MembershipChange } from '../shared/protocol/admin-events.ts';
+import type { NodeId } from '../raft/types.ts';
+import type { AdminEvent } from '../shared/protocol/admin-events.ts';
 import type { FaultState, NodeRole, NodeStatus } from '../shared/protocol/node-status.ts';
 import { membersOf, nodeRole } from './node-status.ts';
 import type { RaftLoop } from './raft-loop.ts';
@@ -16,7 +16,6 @@ export class AdminEventFeed {
   private timer: NodeJS.Timeout | undefined;
   private lastStatusKey = '';
   private role: NodeRole;
-  private conf: ConfState;
 
   constructor(
     private readonly id: NodeId,
@@ -24,7 +23,6 @@ export class AdminEventFeed {
     private readonly status: () => NodeStatus,
   ) {
     const raft = loop.status();
-    this.conf = raft.conf;
     this.role = nodeRole(raft.role, raft.conf, id);
     loop.on('election', (e) => this.publish({ event: 'election', ...this.stamp(), ...e }));
     loop.on('role', (e) => {
@@ -37,7 +35,6 @@ export class AdminEventFeed {
       this.publish({ event: 'snapshot', ...this.stamp(), action: phase, ...e, ...(peer ? { peer } : {}) });
     });
     loop.on('membership', ({ conf, index, change }) => {
-      this.conf = conf;
       const config = { voters: [...conf.voters], learners: [...conf.learners] };
       const memberId = change.type === 'bootstrap' ? {} : { memberId: change.id };
       this.publish({ event: 'membership', ...this.stamp(), change: change.type, ...memberId, index, config, members: membersOf(conf) });

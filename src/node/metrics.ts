@@ -31,7 +31,7 @@ export class NodeMetrics implements LoopMetrics {
     this.failed = new Counter({ name: 'raft_proposals_failed_total', help: 'Writes proposed here that were refused, timed out or lost', registers });
     this.fsync = new Histogram({
       name: 'raft_wal_fsync_duration_seconds',
-      help: 'Time to write and fsync one batch of the write-ahead log',
+      help: 'Time of one durable write (O_DSYNC: write and sync in one call) of a batch to the write-ahead log',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     });

@@ -46,12 +46,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     raftMaxPayload: MAX_PEER_FRAME_BYTES,
     log,
   });
+  const metrics = new NodeMetrics();
   let dataDir: DataDir | undefined;
   try {
-    dataDir = await openDataDir({ dir: options.dataDir, id: options.id, cluster: options.cluster, fsync: options.fsync, log: (warning) => log.warn(warning) });
+    dataDir = await openDataDir({
+      dir: options.dataDir,
+      id: options.id,
+      cluster: options.cluster,
+      fsync: options.fsync,
+      log: (warning) => log.warn(warning),
+      onWalSync: (seconds) => metrics.fsyncSeconds(seconds),
+    });
     const state = await initialState(dataDir, options, log);
     if (options.unsafeLocalReads) log.warn({}, '--unsafe-local-reads: linearizable gets read local state; this node is NOT linearizable (test only)');
-    const node = run(options, state, dataDir, server, secrets, log);
+    const node = run(options, state, dataDir, server, secrets, metrics, log);
     process.once('SIGTERM', () => void shutdown(node, log, 'SIGTERM'));
     process.once('SIGINT', () => void shutdown(node, log, 'SIGINT'));
     return node;
@@ -82,10 +90,17 @@ async function initialState(dataDir: DataDir, options: NodeOptions, log: Logger)
   return state;
 }
 
-function run(options: NodeOptions, state: PersistedState, dataDir: DataDir, server: NodeServer, secrets: Secrets, log: Logger): RunningNode {
+function run(
+  options: NodeOptions,
+  state: PersistedState,
+  dataDir: DataDir,
+  server: NodeServer,
+  secrets: Secrets,
+  metrics: NodeMetrics,
+  log: Logger,
+): RunningNode {
   const { id, cluster } = options;
   const startedAt = Date.now();
-  const metrics = new NodeMetrics();
   // The transport first calls back after the loop has handed it peers, in a later turn of the
   // event loop, so both are assigned by then.
   let loop!: RaftLoop;

@@ -37,7 +37,6 @@ export interface LoopTransport {
 }
 
 export interface LoopMetrics {
-  fsyncSeconds(seconds: number): void;
   leaderChanged(): void;
   proposalCommitted(): void;
   proposalFailed(): void;
@@ -306,7 +305,6 @@ export class RaftLoop extends EventEmitter<LoopEvents> {
     // recovered from the leader after a restart, and every write that is made is a durable one.
     if (rd.mustSync) {
       await this.inStorageOrder(() => this.opts.storage.persist(rd.snapshot, rd.entries, rd.hardState));
-      this.opts.metrics.fsyncSeconds((performance.now() - start) / 1000);
       if (rd.hardState) this.persistedVote = { term: rd.hardState.term, vote: rd.hardState.vote };
     }
     if (!sendFirst) this.opts.transport.send(rd.messages);

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AdminClient, type AdminStateChange } from '../../src/main/connection/admin-client.ts';
-import { Backoff } from '../../src/main/connection/backoff.ts';
 import { endpointUrl, loadAuth, memberBaseUrl } from '../../src/main/connection/endpoint.ts';
 import { KvClient } from '../../src/main/connection/kv-client.ts';
 import { RequestError } from '../../src/main/connection/request-error.ts';
@@ -82,18 +81,6 @@ describe('endpoint', () => {
     await assert.rejects(loadAuth({ tokenFile: join(dir, 'missing') }), /token file .*missing does not exist/);
     await assert.rejects(loadAuth({ tokenFile: join(dir, 'empty') }), /is empty/);
     await assert.rejects(loadAuth({ certFile: join(dir, 'token') }), /go together/);
-  });
-});
-
-describe('Backoff', () => {
-  it('doubles up to the cap, with jitter below the base, and starts over after reset', () => {
-    const backoff = new Backoff({ initialMs: 100, maxMs: 1_000, jitter: 0.5 }, () => 0);
-    assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => backoff.next()), [100, 200, 400, 800, 1_000, 1_000]);
-    backoff.reset();
-    assert.equal(backoff.next(), 100);
-    const jittered = new Backoff({ initialMs: 100, maxMs: 1_000, jitter: 0.5 }, () => 1);
-    assert.equal(jittered.next(), 50);
-    assert.throws(() => new Backoff({ initialMs: 0, maxMs: 1, jitter: 0 }), /invalid backoff/);
   });
 });
 

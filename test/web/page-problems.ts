@@ -1,5 +1,6 @@
 // What can go wrong in a page without failing an action: console errors, uncaught exceptions,
 // failed or refused requests, and Content-Security-Policy violations.
+import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 
 export interface PageProblems {
@@ -37,4 +38,11 @@ export function watchForProblems(page: Page): PageProblems {
     if (response.status() >= 400) problems.failedRequests.push(`${response.url()}: HTTP ${response.status()}`);
   });
   return problems;
+}
+
+/** The page logged no error, no request failed and no CSP violation was reported. */
+export async function assertNoProblems(page: Page, problems: PageProblems): Promise<void> {
+  assert.deepEqual(problems.consoleErrors, []);
+  assert.deepEqual(problems.failedRequests, []);
+  assert.deepEqual(await cspViolations(page), []);
 }

@@ -1,46 +1,24 @@
-// A minimal static file server on 127.0.0.1 for browser tests of the built renderer.
+// A plain static file server on 127.0.0.1 for browser tests: the renderer without web mode's API,
+// or "another site" that must not reach web mode's API socket.
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, resolve, sep } from 'node:path';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
+import { contentType, fileUnder, requestPath } from '../../src/main/static-files.ts';
 
 export interface StaticServer {
   url: string;
   close(): Promise<void>;
 }
 
-function fileFor(base: string, requestUrl: string): string | null {
-  try {
-    const pathname = decodeURIComponent(new URL(requestUrl, 'http://127.0.0.1').pathname);
-    const file = resolve(base, `.${pathname === '/' ? '/index.html' : pathname}`);
-    return file.startsWith(base + sep) ? file : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Serves the files under `root` on a free port; `/` is `index.html`. */
 export async function serveDirectory(root: string): Promise<StaticServer> {
-  const base = resolve(root);
   const server = createServer(async (request, response) => {
-    const file = fileFor(base, request.url ?? '/');
-    if (file === null) {
-      response.writeHead(404).end();
-      return;
-    }
+    const pathname = requestPath(request.url ?? '/');
+    const file = fileUnder(root, pathname === '/' ? '/index.html' : pathname);
     try {
+      if (file === null) throw new Error('outside the root');
       const body = await readFile(file);
-      response.writeHead(200, { 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' });
+      response.writeHead(200, { 'Content-Type': contentType(file) });
       response.end(body);
     } catch {
       response.writeHead(404).end();

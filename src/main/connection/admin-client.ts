@@ -5,7 +5,7 @@ import { parseAdminServerFrame, type AdminRequest, type AdminServerFrame, type A
 import type { AdminEvent } from '../../shared/protocol/admin-events.ts';
 import type { FaultState, NodeStatus } from '../../shared/protocol/node-status.ts';
 import { Listeners } from '../listeners.ts';
-import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../../shared/backoff.ts';
 import { endpointUrl, memberBaseUrl, type ConnectionAuth } from './endpoint.ts';
 import { RequestError } from './request-error.ts';
 import { RpcSocket } from './rpc-socket.ts';

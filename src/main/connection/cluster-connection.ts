@@ -146,6 +146,12 @@ export class ClusterConnection {
     client.onEvent((event) => this.onNodeEvent(member, event));
   }
 
+  /** Asks the member for its status now, connecting at once if it is not connected (e.g. just restarted). */
+  refresh(idOrUrl: string): void {
+    const tracked = this.find(idOrUrl);
+    if (tracked) this.poll(tracked);
+  }
+
   /** Stops watching a member (e.g. one removed from the cluster). */
   forget(idOrUrl: string): void {
     const tracked = this.find(idOrUrl);

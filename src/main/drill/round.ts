@@ -32,7 +32,7 @@ const REMOTE_RETURN_TIMEOUT_MS = 60_000;
 const NEW_LEADER_SIGHTING_MS = 5_000;
 
 export async function runRound(ctx: RoundContext, round: number, fault: DrillFault): Promise<DrillRound> {
-  const { conn, injector, timeline, workload, progress } = ctx;
+  const { conn, timeline, workload, progress } = ctx;
   const notes: string[] = [];
   await sleep(ctx.settleMs);
   await nextWriteAck(workload, performance.now(), STEADY_TIMEOUT_MS, 'a write to be acknowledged before the fault');

@@ -4,7 +4,7 @@
 // dropped and reported: Raft retries.
 import { WebSocket } from 'ws';
 import { MessageType, type Message, type NodeId } from '../../raft/types.ts';
-import { Backoff } from './backoff.ts';
+import { Backoff, type BackoffOptions } from '../../shared/backoff.ts';
 import { encodeFrame, MAX_PEER_FRAME_BYTES, PEER_PROTOCOL_VERSION } from './codec.ts';
 import { CloseCode, isRefusal } from './handshake.ts';
 import { Keepalive, MAX_UNANSWERED_PINGS, PING_INTERVAL_MS } from './keepalive.ts';
@@ -15,6 +15,8 @@ import { closeSocket, type TransportLog } from './socket.ts';
 /** Above this many bytes waiting in a peer's socket, messages other than snapshots are dropped. */
 export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const DIAL_TIMEOUT_MS = 5000;
+/** Redial soon (a restarted peer is back within an election timeout), but never more than every 2 s. */
+const PEER_BACKOFF: BackoffOptions = { initialMs: 50, maxMs: 2000, jitter: 0.5 };
 /** After a refusal, a connection counts as accepted once it has stayed open this long. */
 const ACCEPTED_AFTER_MS = 1000;
 
@@ -71,7 +73,7 @@ export class PeerLink {
     readonly url: string,
     private readonly ctx: LinkContext,
   ) {
-    this.backoff = new Backoff(ctx.random);
+    this.backoff = new Backoff(PEER_BACKOFF, ctx.random);
     this.dial();
   }
 

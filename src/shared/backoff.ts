@@ -1,5 +1,6 @@
 // How long to wait before reconnecting: exponential growth with a cap, and jitter so that many
-// clients that lost the same node do not all come back at the same instant.
+// clients (or members) that lost the same node do not all come back at the same instant.
+// Used by the console's admin clients and by raft-node's peer links.
 
 export interface BackoffOptions {
   initialMs: number;
@@ -32,5 +33,10 @@ export class Backoff {
   /** After a success: start again from the initial delay. */
   reset(): void {
     this.attempt = 0;
+  }
+
+  /** Straight to the longest delay: for a peer that refused us, which retrying soon will not fix. */
+  slowest(): void {
+    this.attempt = Math.ceil(Math.log2(this.options.maxMs / this.options.initialMs));
   }
 }
