@@ -1,12 +1,13 @@
 // One `/client` connection (SPEC): key-value requests, many in flight, answered in any order.
 // A bad frame is answered and the connection stays usable.
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { parseClientRequest, type ClientRequest, type ClientSuccess } from '../shared/protocol/client.ts';
 import { failure } from '../shared/protocol/errors.ts';
 import type { KvResult } from './kv-store.ts';
 import type { Logger } from './logger.ts';
 import type { RaftLoop } from './raft-loop.ts';
-import { failureFor, frameText, sendJson } from './session-io.ts';
+import { failureFor, frameText, sendJson, writeBatcher } from './session-io.ts';
 
 /** Requests in flight on the whole node; beyond it a request is refused OVERLOADED (not applied). */
 export class InFlightLimit {
@@ -32,8 +33,13 @@ export interface ClientSessionDeps {
   unsafeLocalReads: boolean;
 }
 
-export function serveClient(ws: WebSocket, deps: ClientSessionDeps): void {
+export function serveClient(ws: WebSocket, socket: Duplex, deps: ClientSessionDeps): void {
   const { inFlight, log } = deps;
+  const holdWrites = writeBatcher(socket);
+  const answer = (frame: object): void => {
+    holdWrites();
+    sendJson(ws, log, frame);
+  };
   ws.on('message', (data, isBinary) => {
     if (isBinary) {
       sendJson(ws, log, failure(undefined, 'BAD_REQUEST', 'frame: must be a text frame holding one JSON object'));
@@ -51,8 +57,8 @@ export function serveClient(ws: WebSocket, deps: ClientSessionDeps): void {
     }
     execute(request, deps.loop, deps.unsafeLocalReads)
       .then(
-        (answer) => sendJson(ws, log, answer),
-        (error: unknown) => sendJson(ws, log, failureFor(request.id, error, log)),
+        (success) => answer(success),
+        (error: unknown) => answer(failureFor(request.id, error, log)),
       )
       .finally(() => inFlight.release());
   });

@@ -167,7 +167,7 @@ function run(
   const inFlight = new InFlightLimit(MAX_IN_FLIGHT);
   server.serve({
     raft: (ws, req) => transport.handleConnection(ws, req),
-    client: (ws) => serveClient(ws, { loop, inFlight, log, unsafeLocalReads: options.unsafeLocalReads }),
+    client: (ws, socket) => serveClient(ws, socket, { loop, inFlight, log, unsafeLocalReads: options.unsafeLocalReads }),
     admin: (ws) => serveAdmin(ws, { loop, faults, feed, status, log }),
     metrics: () => metrics.text(),
     health: () => ({ status: 'serving', id, cluster }),

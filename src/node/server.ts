@@ -10,7 +10,8 @@ import type { Logger } from './logger.ts';
 
 export interface Routes {
   raft(ws: WebSocket, req: IncomingMessage): void;
-  client(ws: WebSocket, req: IncomingMessage): void;
+  /** `socket` is the connection under `ws`, for batching its writes. */
+  client(ws: WebSocket, socket: Duplex): void;
   admin(ws: WebSocket, req: IncomingMessage): void;
   metrics(): Promise<{ contentType: string; body: string }>;
   /** The small JSON body of GET /healthz. */
@@ -112,7 +113,8 @@ export class NodeServer {
     if (!routes) return refuse(socket, 503, 'Service Unavailable');
     this.sockets[path].handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', (error) => this.options.log.debug({ err: error, path }, 'connection error'));
-      routes[path === '/raft' ? 'raft' : path === '/client' ? 'client' : 'admin'](ws, req);
+      if (path === '/client') routes.client(ws, socket);
+      else routes[path === '/raft' ? 'raft' : 'admin'](ws, req);
     });
   }
 
