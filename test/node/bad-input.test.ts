@@ -235,6 +235,15 @@ describe('bad input against a three-node cluster', () => {
       const version = await closedAfter(url, handshake({ protocolVersion: PEER_PROTOCOL_VERSION + 1 }));
       assert.equal(version.code, 4003);
       assert.match(version.reason, /protocol version mismatch/);
+      // A later version may lay the rest of its handshake out differently: still told as a version mismatch.
+      const valid = handshake({});
+      const laterLayout = Buffer.concat([valid.subarray(0, 1), Buffer.from([PEER_PROTOCOL_VERSION + 1]), Buffer.from([0xff, 0xff, 0xff])]);
+      const later = await closedAfter(url, laterLayout);
+      assert.equal(later.code, 4003);
+      assert.match(later.reason, new RegExp(`this node speaks ${PEER_PROTOCOL_VERSION}, peer ${PEER_PROTOCOL_VERSION + 1}`));
+      // The same bytes with this node's version are a bad frame.
+      const garbled = await closedAfter(url, Buffer.concat([valid.subarray(0, 2), Buffer.from([0xff, 0xff, 0xff])]));
+      assert.equal(garbled.code, 4000);
       const badUrl = await closedAfter(url, handshake({ url: 'http://127.0.0.1:1/not-a-peer' }));
       assert.equal(badUrl.code, 4006);
       assert.match(badUrl.reason, /not a ws:\/\/ or wss:\/\/ URL/);

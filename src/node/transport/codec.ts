@@ -125,6 +125,19 @@ export function decodeFrame(input: Uint8Array): PeerFrame {
   return frame;
 }
 
+/**
+ * The protocol version of a handshake frame whose rest this build cannot decode (a peer of
+ * another version may lay out the rest differently), or undefined if it is not one.
+ */
+export function handshakeVersion(input: Uint8Array): number | undefined {
+  try {
+    const reader = new FrameReader(input);
+    return reader.u8('frame kind') === FrameKind.Handshake ? reader.varint('protocolVersion') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function newWriter(size: number): FrameWriter {
   if (size > MAX_PEER_FRAME_BYTES) throw new CodecError(`cannot encode a peer frame of ${size} bytes: the limit is ${MAX_PEER_FRAME_BYTES}`);
   return new FrameWriter(size);

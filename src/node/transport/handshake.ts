@@ -33,14 +33,19 @@ export function isAdvertiseUrl(url: string): boolean {
   return url.length <= MAX_URL_LENGTH && isMemberUrl(url);
 }
 
+/** The refusal of a peer that speaks another protocol version, if it does. */
+export function refuseVersion(protocolVersion: number): Refusal | undefined {
+  if (protocolVersion === PEER_PROTOCOL_VERSION) return undefined;
+  return {
+    code: CloseCode.VersionMismatch,
+    reason: `protocol version mismatch: this node speaks ${PEER_PROTOCOL_VERSION}, peer ${protocolVersion}`,
+  };
+}
+
 /** Why this member refuses `handshake`, if it does. */
 export function refuseHandshake(handshake: Handshake, self: { id: NodeId; cluster: string }): Refusal | undefined {
-  if (handshake.protocolVersion !== PEER_PROTOCOL_VERSION) {
-    return {
-      code: CloseCode.VersionMismatch,
-      reason: `protocol version mismatch: this node speaks ${PEER_PROTOCOL_VERSION}, peer ${handshake.protocolVersion}`,
-    };
-  }
+  const versionRefusal = refuseVersion(handshake.protocolVersion);
+  if (versionRefusal) return versionRefusal;
   if (handshake.cluster !== self.cluster) {
     return { code: CloseCode.ClusterMismatch, reason: `cluster mismatch: this node is in '${self.cluster}', peer says '${handshake.cluster}'` };
   }

@@ -4,9 +4,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import type { Message, NodeId } from '../../raft/types.ts';
-import { decodeFrame, type PeerFrame, type SnapshotChunk } from './codec.ts';
+import { decodeFrame, handshakeVersion, PEER_PROTOCOL_VERSION, type PeerFrame, type SnapshotChunk } from './codec.ts';
 import type { Faults } from './faults.ts';
-import { CloseCode, closeReason, refuseHandshake } from './handshake.ts';
+import { CloseCode, closeReason, refuseHandshake, refuseVersion } from './handshake.ts';
 import { SnapshotAssembler } from './snapshot-assembler.ts';
 import { frameBytes, type TransportLog } from './socket.ts';
 
@@ -64,10 +64,14 @@ export class InboundPeer {
     if (this.closing) return;
     try {
       if (!isBinary) return this.refuse(CloseCode.BadFrame, 'expected binary frames');
+      const bytes = frameBytes(data);
       let frame: PeerFrame;
       try {
-        frame = decodeFrame(frameBytes(data));
+        frame = decodeFrame(bytes);
       } catch (error) {
+        // A peer of another version is told so, not that its handshake is garbage.
+        const refusal = this.peer === undefined ? refuseVersion(handshakeVersion(bytes) ?? PEER_PROTOCOL_VERSION) : undefined;
+        if (refusal) return this.refuse(refusal.code, refusal.reason);
         return this.refuse(CloseCode.BadFrame, `undecodable frame: ${(error as Error).message}`);
       }
       if (this.peer === undefined) this.onHandshake(frame);
