@@ -1,6 +1,8 @@
 // What the renderer receives about the hosted cluster: each member's process (from the host) and
-// latest numbers (from telemetry), the leader, the series its charts draw, and new log lines.
-import type { ClusterMember, ClusterUpdate } from '../shared/api.ts';
+// latest numbers (from telemetry), the leader, the series its charts draw, new log lines, and the
+// operation under way.
+import type { ClusterMember, ClusterUpdate, OperationStatus } from '../shared/api.ts';
+import type { FaultState } from '../shared/protocol/node-status.ts';
 import type { MemberSummary, TelemetryUpdate } from '../shared/telemetry.ts';
 import type { ClusterLog } from './cluster-log.ts';
 import type { HostedMember } from './hosting/local-cluster.ts';
@@ -9,15 +11,21 @@ export interface HostedClusterInfo {
   name: string;
   dir: string;
   members: HostedMember[];
+  /** Each member's message faults, by id, from its latest status. */
+  faults: ReadonlyMap<string, FaultState>;
+  operation: OperationStatus | null;
 }
 
 export function buildClusterUpdate(host: HostedClusterInfo, update: TelemetryUpdate, log: ClusterLog): ClusterUpdate {
   const { summary } = update;
   const seen = new Map(summary.members.map((member) => [member.id, member]));
   // Hosted members first, in the host's order; then any member only telemetry knows of.
-  const members = host.members.map((hosted) => clusterMember(hosted.id, hosted.url, seen.get(hosted.id), hosted));
+  const members = host.members.map((hosted) => clusterMember(hosted.id, hosted.url, seen.get(hosted.id), hosted, host.faults));
   const hostedIds = new Set(host.members.map((hosted) => hosted.id));
-  for (const member of summary.members) if (!hostedIds.has(member.id)) members.push(clusterMember(member.id, member.url, member, undefined));
+  // A closed connection is one the app stopped watching: a member it removed.
+  for (const member of summary.members) {
+    if (!hostedIds.has(member.id) && member.connection !== 'closed') members.push(clusterMember(member.id, member.url, member, undefined, host.faults));
+  }
   return {
     full: update.full,
     at: summary.at,
@@ -29,11 +37,19 @@ export function buildClusterUpdate(host: HostedClusterInfo, update: TelemetryUpd
     lag: update.lag,
     elections: update.elections,
     log: log.entries(update),
+    operation: host.operation,
   };
 }
 
-function clusterMember(id: string, url: string, summary: MemberSummary | undefined, hosted: HostedMember | undefined): ClusterMember {
+function clusterMember(
+  id: string,
+  url: string,
+  summary: MemberSummary | undefined,
+  hosted: HostedMember | undefined,
+  faults: ReadonlyMap<string, FaultState>,
+): ClusterMember {
   const reachable = summary?.connection === 'connected';
+  const fault = reachable ? faults.get(id) : undefined;
   return {
     id,
     url,
@@ -49,5 +65,6 @@ function clusterMember(id: string, url: string, summary: MemberSummary | undefin
     snapshotBytes: summary?.snapshotBytes ?? 0,
     walBytes: summary?.walBytes ?? 0,
     process: hosted ? { state: hosted.state, pid: hosted.pid } : null,
+    cutOffFrom: fault ? [...new Set([...fault.dropTo, ...fault.dropFrom])].sort() : [],
   };
 }

@@ -28,6 +28,13 @@ const api: RaftManagerApi = {
   clusterSnapshot: () => call('clusterSnapshot'),
   killMember: (id) => call('killMember', id),
   restartMember: (id) => call('restartMember', id),
+  addMember: () => call('addMember'),
+  removeMember: (id) => call('removeMember', id),
+  transferLeader: (id) => call('transferLeader', id),
+  pauseMember: (id) => call('pauseMember', id),
+  partitionMember: (id) => call('partitionMember', id),
+  healAll: () => call('healAll'),
+  runDrill: (request) => call('runDrill', request),
   subscribe(onUpdate) {
     const listener = (update: ClusterUpdate): void => onUpdate(update);
     listeners.add(listener);

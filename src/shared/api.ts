@@ -1,6 +1,7 @@
 // The API the renderer calls: `window.raftManager` in the desktop app (the preload exposes it, each
 // call an IPC call), or the web-mode client with the same interface (each call a WebSocket frame).
 // Arguments and results are plain data.
+import type { DrillReport, DrillScenario } from './drill.ts';
 import type { NodeRole } from './protocol/node-status.ts';
 import type { ElectionRecord, LagSample, MemberConnectionState } from './telemetry.ts';
 
@@ -37,6 +38,17 @@ export interface ClusterMember {
   walBytes: number;
   /** Its process, when this app hosts it; null for a member it does not host. */
   process: { state: HostedProcessState; pid: number | null } | null;
+  /** The members its messages to or from are dropped (a partition), by its latest status; empty while unreachable. */
+  cutOffFrom: string[];
+}
+
+/** The operation the app is carrying out (one at a time), for everyone watching. */
+export interface OperationStatus {
+  /** e.g. "Adding a member". */
+  name: string;
+  /** Its latest step, e.g. "catching up: 120 of 130 entries replicated to n4"; '' before the first. */
+  progress: string;
+  startedAt: number;
 }
 
 /** One line of the event log. */
@@ -67,16 +79,60 @@ export interface ClusterUpdate {
   lag: Record<string, LagSample[]>;
   elections: ElectionRecord[];
   log: ClusterLogEntry[];
+  /** What the app is doing to the cluster now; null when nothing. */
+  operation: OperationStatus | null;
+}
+
+/** How long pauseMember freezes a member (SIGSTOP) before it is resumed by itself (SIGCONT). */
+export const PAUSE_MS = 10_000;
+export const MAX_DRILL_ROUNDS = 10;
+/** Bounds on how long a drill holds each fault. */
+export const DRILL_FAULT_MS = { min: 500, max: 60_000, default: 3_000 } as const;
+
+export interface DrillRequest {
+  scenario: DrillScenario;
+  /** 1 to MAX_DRILL_ROUNDS. */
+  rounds: number;
+  /** How long each fault is held; DRILL_FAULT_MS. */
+  faultMs?: number;
+}
+
+/**
+ * What the page shows of a drill: its DrillReport without the history's operations and the
+ * timeline (the reports saved on disk have everything).
+ */
+export interface DrillSummary
+  extends Pick<
+    DrillReport,
+    'scenario' | 'startedAt' | 'durationMs' | 'faultMs' | 'rounds' | 'ops' | 'verdict' | 'lostWrites' | 'unavailability' | 'historyFile' | 'reportFiles'
+  > {
+  anomalyCount: number;
+  /** The first few anomalies: the key and why. */
+  anomalies: { key: string; reason: string }[];
 }
 
 export interface RaftManagerApi {
   appVersion(): Promise<AppVersion>;
   /** The hosted cluster now, with everything kept (a full update). Waits while the cluster starts. */
   clusterSnapshot(): Promise<ClusterUpdate>;
-  /** SIGKILL a hosted member. */
+  /** SIGKILL a hosted member; healAll starts it again. */
   killMember(id: string): Promise<void>;
   /** Starts a hosted member again (stopping it cleanly first if it runs). */
   restartMember(id: string): Promise<void>;
+  /** Starts a new member and adds it: as a learner, then, once caught up, as a voter. */
+  addMember(): Promise<{ id: string; url: string }>;
+  /** Removes a member from the configuration (refused when unsafe) and stops it for good. */
+  removeMember(id: string): Promise<void>;
+  /** Hands leadership to the voter `id` and resolves once it leads. */
+  transferLeader(id: string): Promise<void>;
+  /** Freezes a hosted member (SIGSTOP) for PAUSE_MS; healAll resumes it sooner. */
+  pauseMember(id: string): Promise<void>;
+  /** Cuts every link between `id` and the other members, both ways, until healAll. */
+  partitionMember(id: string): Promise<void>;
+  /** Resumes paused members, starts those killed through this API, clears every partition. */
+  healAll(): Promise<void>;
+  /** Runs a failover drill (it may take minutes) and saves its report next to its history. */
+  runDrill(request: DrillRequest): Promise<DrillSummary>;
   /**
    * Calls `onUpdate` with a full update soon, then with deltas, at most 10 a second. Each call
    * starts a fresh stream: every listener of this page gets a full update again. Returns the
@@ -96,6 +152,13 @@ export const API_CHANNELS = {
   clusterSnapshot: 'cluster:snapshot',
   killMember: 'cluster:kill-member',
   restartMember: 'cluster:restart-member',
+  addMember: 'cluster:add-member',
+  removeMember: 'cluster:remove-member',
+  transferLeader: 'cluster:transfer-leader',
+  pauseMember: 'cluster:pause-member',
+  partitionMember: 'cluster:partition-member',
+  healAll: 'cluster:heal-all',
+  runDrill: 'cluster:run-drill',
 } as const satisfies Record<ApiCallMethod, string>;
 
 /** How a call's answer travels (IPC and web mode): the value, or the error's message. */

@@ -1,6 +1,6 @@
 // The app's service with real raft-node processes: it creates the local cluster on first start,
-// reopens the same one on the next, reports it (members, leader, pushed updates), and leaves no
-// process behind when stopped.
+// reopens the same one on the next, reports it (members, leader, pushed updates), carries out one
+// operation at a time, and leaves no process behind when stopped.
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -75,6 +75,33 @@ describe('AppService', () => {
       for (const pid of seen) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reports the operation under way, and refuses another until it is done', async () => {
+    const dir = await tempDir('app-service-ops');
+    const service = new AppService({ dir: join(dir, 'cluster'), nodeArgs: PATIENT_NODE_ARGS });
+    const seen: number[] = [];
+    try {
+      seen.push(...pids(await leaderSnapshot(service)));
+      const adding = service.addMember();
+      await eventually(async () => (await service.clusterSnapshot()).operation?.name === 'Adding a member', 5_000, 'the operation in the snapshot');
+      await assert.rejects(service.healAll(), (error: Error) => {
+        assert.equal(error.name, 'OperationError');
+        assert.match(error.message, /^Adding a member is under way \(for \d+ s\): one operation at a time; try again once it is done$/);
+        return true;
+      });
+      assert.deepEqual(await adding, { id: 'n4', url: (await service.clusterSnapshot()).members[3].url });
+      const after = await service.clusterSnapshot();
+      assert.equal(after.operation, null);
+      assert.deepEqual(after.members.map((m) => [m.id, m.process?.state]), [['n1', 'running'], ['n2', 'running'], ['n3', 'running'], ['n4', 'running']]);
+      seen.push(...pids(after));
+      await service.healAll();
+    } finally {
+      await service.stop();
+      for (const pid of seen) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+    assert.deepEqual(seen.filter(isAlive), []);
   });
 
   it('says which folder could not hold a cluster', async () => {

@@ -16,7 +16,11 @@ import { CLOSE_BAD_FRAME, CLOSE_UNAUTHORIZED, SESSION_META_NAME } from '../../sr
 const INDEX_HTML = '<!doctype html><html><head><title>t</title></head><body><script src="./app.js"></script></body></html>';
 
 function update(full: boolean): ClusterUpdate {
-  return { full, at: 1, cluster: { name: 'local', dir: '/d' }, leaderId: 'n1', term: 2, commitRate: 0, members: [], lag: {}, elections: [], log: [] };
+  return { full, at: 1, cluster: { name: 'local', dir: '/d' }, leaderId: 'n1', term: 2, commitRate: 0, members: [], lag: {}, elections: [], log: [], operation: null };
+}
+
+async function notHere(method: string): Promise<never> {
+  throw new Error(`${method} is not served in this test`);
 }
 
 /** Records what the handlers were asked; subscribe pushes a full update, then a delta. */
@@ -31,6 +35,14 @@ function fakeService(): ApiService & { kills: string[]; subscribers: number } {
     restartMember: async (id: string) => {
       throw new Error(`no member "${id}"`);
     },
+    // The operations' handlers are tested in api-handlers.test.ts.
+    addMember: () => notHere('addMember'),
+    removeMember: () => notHere('removeMember'),
+    transferLeader: () => notHere('transferLeader'),
+    pauseMember: () => notHere('pauseMember'),
+    partitionMember: () => notHere('partitionMember'),
+    healAll: () => notHere('healAll'),
+    runDrill: () => notHere('runDrill'),
     subscribe: (onUpdate: (u: ClusterUpdate) => void) => {
       fake.subscribers++;
       const timer = setTimeout(() => {

@@ -18,16 +18,17 @@ const MAX_LAG_POINTS = 240;
 /**
  * A stand-in for window.raftManager: n2 leads, n1 follows, n3 has exited. Every 50 ms it pushes a
  * delta with 50 new lag samples for n1, so the lag chart soon reaches its cap. `clusterSnapshot`
- * runs `snapshotBody` when given (to make it fail).
+ * runs `snapshotBody` when given (to make it fail). Its updates report `operation` as under way.
+ * The operations record their calls in window.calls.
  */
-function fakeBridge(snapshotBody?: string): string {
+function fakeBridge(snapshotBody?: string, operation: object | null = null): string {
   return `(() => {
     const start = Date.now();
     const member = (id, role) => ({
       id, url: 'ws://127.0.0.1:700' + id.slice(1), role, term: 3, commitIndex: 120, appliedIndex: 119,
       reachable: role !== null, connection: role ? 'connected' : 'unreachable', lastError: role ? null : 'connection refused',
       lagEntries: role === 'follower' ? 2 : null, snapshotBytes: 40960, walBytes: 655360,
-      process: { state: role ? 'running' : 'exited', pid: role ? 4242 : null },
+      process: { state: role ? 'running' : 'exited', pid: role ? 4242 : null }, cutOffFrom: [],
     });
     const lagSamples = (from, count) => Array.from({ length: count }, (_, i) =>
       ({ at: from + i * 250, lagEntries: i % 7, lastContactMs: 20, match: 100 + i, leaderId: 'n2' }));
@@ -37,13 +38,23 @@ function fakeBridge(snapshotBody?: string): string {
       lag: { n1: lag },
       elections: [{ term: 3, candidates: ['n2'], winner: 'n2', votes: 2, startedAt: start - 5000, endedAt: start - 4900, campaignMs: 90, leaderlessMs: 100 }],
       log: full ? [{ at: start - 4900, memberId: 'n2', kind: 'election', message: 'n2 won the election for term 3' }] : [],
+      operation: ${JSON.stringify(operation)},
     });
     window.kills = [];
+    window.calls = [];
+    const record = (method) => async (...args) => { window.calls.push([method, ...args]); };
     window.raftManager = {
       appVersion: async () => ({ app: '9.8.7', electron: '45.3.4', node: '22.20.0', chrome: '140.0.0.0' }),
       clusterSnapshot: async () => { ${snapshotBody ?? ''}; return update(true, start, lagSamples(start - 2500, 10)); },
       killMember: async (id) => { window.kills.push(id); },
       restartMember: async () => {},
+      addMember: async () => { window.calls.push(['addMember']); return { id: 'n4', url: 'ws://127.0.0.1:7004' }; },
+      removeMember: async (id) => { throw new Error('removing ' + id + ' leaves 1 of 2 voters reachable (n3 cannot be reached) and 2 are needed: the cluster would lose its quorum'); },
+      transferLeader: record('transferLeader'),
+      pauseMember: record('pauseMember'),
+      partitionMember: record('partitionMember'),
+      healAll: record('healAll'),
+      runDrill: record('runDrill'),
       subscribe: (onUpdate) => {
         let at = start;
         onUpdate(update(true, at, lagSamples(start - 2500, 10)));
@@ -168,6 +179,51 @@ describe('renderer in Chromium', () => {
       await page.getByTestId('btn-confirm-kill-n1').click();
       await page.getByTestId('event-log').getByText('You killed n1 (SIGKILL)').waitFor({ state: 'visible' });
       assert.deepEqual(await page.evaluate('window.kills'), ['n1']);
+      assert.deepEqual(problems.consoleErrors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('offers the operations that fit each member, and shows the refusal of one in the alert', async () => {
+    const { page, problems } = await openApp(fakeBridge());
+    try {
+      await page.getByTestId('node-card-n1').waitFor({ state: 'visible' });
+      assert.equal(await page.getByTestId('btn-transfer-leader-n1').count(), 1, 'a follower can be made leader');
+      assert.equal(await page.getByTestId('btn-transfer-leader-n2').count(), 0, 'the leader cannot');
+      assert.equal(await page.getByTestId('btn-pause-n3').isDisabled(), true, 'an exited member cannot be paused');
+      assert.equal(await page.getByTestId('btn-partition-n3').isDisabled(), true, 'nor an unreachable one partitioned');
+
+      await page.getByTestId('btn-transfer-leader-n1').click();
+      await page.getByTestId('event-log').getByText('You handed leadership to n1').waitFor({ state: 'visible' });
+      await page.getByTestId('btn-pause-n1').click();
+      await page.getByTestId('event-log').getByText('You paused n1 for 10 s (SIGSTOP); Heal resumes it sooner').waitFor({ state: 'visible' });
+      await page.getByTestId('btn-heal').click();
+      await page.getByTestId('event-log').getByText('You healed the cluster').waitFor({ state: 'visible' });
+      assert.deepEqual(await page.evaluate('window.calls'), [['transferLeader', 'n1'], ['pauseMember', 'n1'], ['healAll']]);
+
+      await page.getByTestId('btn-remove-member-n1').click();
+      assert.equal(await page.getByRole('alert').count(), 0, 'the first click only asks');
+      await page.getByTestId('btn-confirm-remove-n1').click();
+      const alert = page.getByRole('alert');
+      await alert.waitFor({ state: 'visible' });
+      assert.match(await alert.innerText(), /^Could not remove n1: removing n1 leaves 1 of 2 voters reachable \(n3 cannot be reached\)/);
+      assert.deepEqual(problems.consoleErrors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('shows the operation under way, and offers no other meanwhile', async () => {
+    const operation = { name: 'Adding a member', progress: 'catching up: 5 of 10 entries replicated to n4', startedAt: Date.now() };
+    const { page, problems } = await openApp(fakeBridge(undefined, operation));
+    try {
+      const status = page.getByTestId('operation-status');
+      await status.waitFor({ state: 'visible' });
+      assert.match(await status.innerText(), /^Adding a member\s+catching up: 5 of 10 entries replicated to n4/);
+      for (const button of ['btn-add-member', 'btn-heal', 'btn-run-drill', 'btn-kill-n1', 'btn-pause-n1', 'btn-partition-n1', 'btn-transfer-leader-n1', 'btn-remove-member-n1']) {
+        assert.equal(await page.getByTestId(button).isDisabled(), true, `${button} waits for the operation`);
+      }
       assert.deepEqual(problems.consoleErrors, []);
     } finally {
       await page.close();

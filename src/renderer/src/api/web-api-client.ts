@@ -22,6 +22,16 @@ export interface WebApiClientOptions {
 }
 
 const CALL_TIMEOUT_MS = 30_000;
+/**
+ * Calls that may rightly take longer: the server bounds each of their steps itself (a drill of 10
+ * rounds, each fault held up to a minute plus the failover, catch-up and convergence waits).
+ */
+const LONG_CALL_TIMEOUT_MS: Partial<Record<ApiCallMethod, number>> = {
+  addMember: 5 * 60_000,
+  removeMember: 2 * 60_000,
+  healAll: 2 * 60_000,
+  runDrill: 30 * 60_000,
+};
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 10_000;
 
@@ -122,11 +132,12 @@ export function createWebApiClient(options: WebApiClientOptions): RaftManagerApi
   async function call<M extends ApiCallMethod>(method: M, ...args: unknown[]): Promise<ApiResult<M>> {
     const ws = await open();
     const id = nextId++;
+    const timeoutMs = LONG_CALL_TIMEOUT_MS[method] ?? CALL_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new Error(`${method} got no answer from the web-mode server in ${CALL_TIMEOUT_MS / 1000} s`));
-      }, CALL_TIMEOUT_MS);
+        reject(new Error(`${method} got no answer from the web-mode server in ${timeoutMs / 1000} s`));
+      }, timeoutMs);
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
       send(ws, { type: 'call', id, method, args });
     });
@@ -137,6 +148,13 @@ export function createWebApiClient(options: WebApiClientOptions): RaftManagerApi
     clusterSnapshot: () => call('clusterSnapshot'),
     killMember: (id) => call('killMember', id),
     restartMember: (id) => call('restartMember', id),
+    addMember: () => call('addMember'),
+    removeMember: (id) => call('removeMember', id),
+    transferLeader: (id) => call('transferLeader', id),
+    pauseMember: (id) => call('pauseMember', id),
+    partitionMember: (id) => call('partitionMember', id),
+    healAll: () => call('healAll'),
+    runDrill: (request) => call('runDrill', request),
     subscribe(onUpdate) {
       const listener = (update: ClusterUpdate): void => onUpdate(update);
       listeners.add(listener);

@@ -1,13 +1,56 @@
 // The app itself, and the only code that calls the API: window.raftManager in the desktop app, or
-// the web-mode client (same interface) in a browser. From here on there is one code path.
-import type { AppVersion, RaftManagerApi } from '@shared/api.ts';
+// the web-mode client (same interface) in a browser. From here on there is one code path. Every
+// operator action is noted in the event log, and its failure shown with the app's own reason.
+import { PAUSE_MS, type AppVersion, type DrillRequest, type DrillSummary, type RaftManagerApi } from '@shared/api.ts';
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { computed, ref, shallowRef } from 'vue';
 import { createWebApiClient, pageApiUrl, pageSessionToken } from '../api/web-api-client.ts';
 import { useClusterStore } from './cluster.ts';
 
 export type ClusterStatus = 'starting' | 'live' | 'failed';
-export type MemberAction = 'kill' | 'restart';
+export type MemberAction = 'kill' | 'restart' | 'pause' | 'partition' | 'transfer-leader' | 'remove';
+export type ClusterAction = 'add-member' | 'heal' | 'drill';
+
+/** The call this page is waiting for. */
+export interface PendingAction {
+  action: MemberAction | ClusterAction;
+  memberId: string | null;
+}
+
+interface MemberActionSpec {
+  call: (api: RaftManagerApi, id: string) => Promise<void>;
+  done: (id: string) => string;
+  failed: (id: string) => string;
+}
+
+const MEMBER_ACTIONS: Record<MemberAction, MemberActionSpec> = {
+  kill: { call: (api, id) => api.killMember(id), done: (id) => `You killed ${id} (SIGKILL)`, failed: (id) => `Could not kill ${id}` },
+  restart: {
+    call: (api, id) => api.restartMember(id),
+    done: (id) => `You restarted ${id}; it is healthy again`,
+    failed: (id) => `Could not restart ${id}`,
+  },
+  pause: {
+    call: (api, id) => api.pauseMember(id),
+    done: (id) => `You paused ${id} for ${PAUSE_MS / 1000} s (SIGSTOP); Heal resumes it sooner`,
+    failed: (id) => `Could not pause ${id}`,
+  },
+  partition: {
+    call: (api, id) => api.partitionMember(id),
+    done: (id) => `You cut ${id} off from the other members; Heal joins it again`,
+    failed: (id) => `Could not cut ${id} off`,
+  },
+  'transfer-leader': {
+    call: (api, id) => api.transferLeader(id),
+    done: (id) => `You handed leadership to ${id}`,
+    failed: (id) => `Could not hand leadership to ${id}`,
+  },
+  remove: {
+    call: (api, id) => api.removeMember(id),
+    done: (id) => `You removed ${id} from the cluster and stopped it`,
+    failed: (id) => `Could not remove ${id}`,
+  },
+};
 
 export const useAppStore = defineStore('app', () => {
   const cluster = useClusterStore();
@@ -18,8 +61,11 @@ export const useAppStore = defineStore('app', () => {
   /** Web mode: why the API socket is down (it is being reopened), or null while it is up. */
   const connectionProblem = ref<string | null>(null);
   const status = ref<ClusterStatus>('starting');
-  /** The action under way on each member. */
-  const busy = ref<Record<string, MemberAction>>({});
+  const pending = ref<PendingAction | null>(null);
+  /** The latest drill this page ran. */
+  const lastDrill = shallowRef<DrillSummary | null>(null);
+  /** Operations wait while one runs: this page's, or any the app reports (another page may have asked). */
+  const operating = computed(() => pending.value !== null || cluster.operation !== null);
   const api = chooseApi();
 
   function chooseApi(): RaftManagerApi | null {
@@ -59,32 +105,82 @@ export const useAppStore = defineStore('app', () => {
     }
   }
 
-  async function runMemberAction(id: string, action: MemberAction): Promise<void> {
-    if (!api || busy.value[id]) return;
-    busy.value = { ...busy.value, [id]: action };
+  /** Calls the API for one action (none while another is pending); notes the outcome in the event log. */
+  async function perform<T>(
+    what: PendingAction,
+    call: (from: RaftManagerApi) => Promise<T>,
+    done: (result: T) => string,
+    failed: string,
+  ): Promise<void> {
+    if (!api || pending.value) return;
+    pending.value = what;
     try {
-      if (action === 'kill') {
-        await api.killMember(id);
-        cluster.note(`You killed ${id} (SIGKILL)`, id);
-      } else {
-        await api.restartMember(id);
-        cluster.note(`You restarted ${id}; it is healthy again`, id);
-      }
+      cluster.note(done(await call(api)), what.memberId);
     } catch (cause) {
-      const text = `Could not ${action} ${id}: ${message(cause)}`;
+      const text = `${failed}: ${message(cause)}`;
       error.value = text;
-      cluster.note(text, id);
+      cluster.note(text, what.memberId);
     } finally {
-      const { [id]: _done, ...rest } = busy.value;
-      busy.value = rest;
+      pending.value = null;
     }
+  }
+
+  function runMemberAction(id: string, action: MemberAction): Promise<void> {
+    const spec = MEMBER_ACTIONS[action];
+    return perform({ action, memberId: id }, (from) => spec.call(from, id), () => spec.done(id), spec.failed(id));
+  }
+
+  function addMember(): Promise<void> {
+    return perform(
+      { action: 'add-member', memberId: null },
+      (from) => from.addMember(),
+      ({ id, url }) => `You added ${id} (${url}); it is a voter`,
+      'Could not add a member',
+    );
+  }
+
+  function heal(): Promise<void> {
+    return perform(
+      { action: 'heal', memberId: null },
+      (from) => from.healAll(),
+      () => 'You healed the cluster: paused members resumed, members killed here started again, partitions cleared',
+      'Could not heal the cluster',
+    );
+  }
+
+  function runDrill(request: DrillRequest): Promise<void> {
+    return perform(
+      { action: 'drill', memberId: null },
+      (from) => from.runDrill(request),
+      (summary) => {
+        lastDrill.value = summary;
+        const rounds = `${summary.rounds.length} round${summary.rounds.length === 1 ? '' : 's'}`;
+        return `Your ${summary.scenario} drill (${rounds}): ${summary.verdict}, ${summary.lostWrites} lost writes; report ${summary.reportFiles.html}`;
+      },
+      `Could not run the ${request.scenario} drill`,
+    );
   }
 
   function dismissError(): void {
     error.value = null;
   }
 
-  return { shell, version, error, connectionProblem, status, busy, load, runMemberAction, dismissError };
+  return {
+    shell,
+    version,
+    error,
+    connectionProblem,
+    status,
+    pending,
+    lastDrill,
+    operating,
+    load,
+    runMemberAction,
+    addMember,
+    heal,
+    runDrill,
+    dismissError,
+  };
 });
 
 function message(cause: unknown): string {

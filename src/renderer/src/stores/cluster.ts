@@ -1,7 +1,7 @@
 // The hosted cluster as the page shows it, built from the API's updates (the app store feeds them
-// in): members, leader, and bounded series for the charts and the event log. A full update
+// in): members, leader, the operation under way, and bounded series for the charts and the event log. A full update
 // replaces everything; a delta appends to the series and replaces elections by term.
-import type { ClusterLogEntry, ClusterMember, ClusterUpdate } from '@shared/api.ts';
+import type { ClusterLogEntry, ClusterMember, ClusterUpdate, OperationStatus } from '@shared/api.ts';
 import type { ElectionRecord, LagSample } from '@shared/telemetry.ts';
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
@@ -30,6 +30,8 @@ export const useClusterStore = defineStore('cluster', () => {
   const elections = shallowRef<ElectionRecord[]>([]);
   /** Newest first. */
   const log = shallowRef<LogLine[]>([]);
+  /** What the app is doing to the cluster, whoever asked. */
+  const operation = shallowRef<OperationStatus | null>(null);
   let seq = 0;
 
   function applyUpdate(update: ClusterUpdate): void {
@@ -42,6 +44,7 @@ export const useClusterStore = defineStore('cluster', () => {
     lag.value = mergeLag(update.full ? {} : lag.value, update.lag, update.at);
     elections.value = mergeElections(update.full ? [] : elections.value, update.elections);
     addLogLines(update.log, update.full);
+    operation.value = update.operation;
   }
 
   /** A line about something the user did (the cluster's own events come with updates). */
@@ -55,7 +58,7 @@ export const useClusterStore = defineStore('cluster', () => {
     log.value = [...lines, ...(replace ? [] : log.value)].sort((a, b) => b.at - a.at || b.seq - a.seq).slice(0, MAX_LOG_LINES);
   }
 
-  return { info, members, leaderId, term, commitRate, updatedAt, lag, elections, log, applyUpdate, note };
+  return { info, members, leaderId, term, commitRate, updatedAt, lag, elections, log, operation, applyUpdate, note };
 });
 
 function mergeLag(kept: Record<string, LagSample[]>, added: Record<string, LagSample[]>, now: number): Record<string, LagSample[]> {
