@@ -1,6 +1,7 @@
-// Web mode (`npm run web -- [--port P] [--dir DIR]`): hosts the local 3-node cluster in DIR and
-// serves the built renderer and its API to a browser on 127.0.0.1; prints the URL to open.
-// Ctrl-C (or SIGTERM) stops the members cleanly.
+// Web mode (`npm run web -- [--port P] [--dir DIR]`): hosts the local 3-node cluster in DIR (or
+// watches a remote cluster the page connects to; profiles in DIR/../profiles) and serves the built
+// renderer and its API to a browser on 127.0.0.1; prints the URL to open. Ctrl-C (or SIGTERM) stops
+// the members cleanly.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +13,8 @@ import type { AppVersion } from '../src/shared/api.ts';
 
 const USAGE = `usage: npm run web -- [--port PORT] [--dir DIR]
   --port PORT  port on 127.0.0.1 to serve on (default: any free port)
-  --dir DIR    the local cluster's folder (default: ./.data/local-cluster)`;
+  --dir DIR    the local cluster's folder (default: ./.data/local-cluster); saved connection
+               profiles go next to it, in DIR/../profiles`;
 
 interface WebOptions {
   port: number;

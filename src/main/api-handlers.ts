@@ -1,11 +1,25 @@
 // The RaftManagerApi as the main process serves it, to IPC (ipc.ts) and to web mode
 // (web-api-socket.ts) alike: one handler per call, which validates the arguments the page sent,
 // and the subscription to pushed updates.
+import { isAbsolute } from 'node:path';
 import * as z from 'zod';
-import { DRILL_FAULT_MS, MAX_DRILL_ROUNDS, type ApiCallMethod, type ApiResult, type AppVersion, type DrillRequest, type RaftManagerApi } from '../shared/api.ts';
+import {
+  DRILL_FAULT_MS,
+  MAX_DRILL_ROUNDS,
+  MAX_REMOTE_URLS,
+  type ApiCallMethod,
+  type ApiResult,
+  type AppVersion,
+  type DrillRequest,
+  type NewMember,
+  type RaftManagerApi,
+  type RemoteClusterRequest,
+} from '../shared/api.ts';
 import { DRILL_SCENARIOS } from '../shared/drill.ts';
-import { memberIdSchema } from '../shared/protocol/fields.ts';
+import { MEMBER_ID_PATTERN, memberIdSchema } from '../shared/protocol/fields.ts';
 import type { AppService } from './app-service.ts';
+import { memberBaseUrl } from './connection/endpoint.ts';
+import { PROFILE_NAME_PATTERN } from './profiles.ts';
 
 export type ApiCallHandlers = { [M in ApiCallMethod]: (args: readonly unknown[]) => Promise<ApiResult<M>> };
 
@@ -37,10 +51,66 @@ const drillRequestSchema = z.strictObject(
 ) satisfies z.ZodType<DrillRequest>;
 const drillRequestArg = z.tuple([drillRequestSchema]);
 
+/** A member URL as memberBaseUrl reads it (any path dropped), refused with memberBaseUrl's reason. */
+const memberUrl = (field: string) =>
+  z.string({ error: `${field} must be a string` }).transform((text, ctx) => {
+    try {
+      return memberBaseUrl(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `${field}: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
+const absolutePath = (field: string) =>
+  z
+    .string({ error: `${field} must be a path` })
+    .min(1, `${field} must not be empty`)
+    .max(4096, `${field} must be at most 4096 characters`)
+    .refine((path) => isAbsolute(path), `${field} must be an absolute path`);
+
+/** `prefix` names the field ("saveAs "), or is empty for an argument of its own. */
+const profileName = (prefix: string) =>
+  z
+    .string({ error: `${prefix}must be a profile name` })
+    .regex(PROFILE_NAME_PATTERN, `${prefix}must be a profile name: 1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-", starting with a letter or digit`);
+
+const remoteClusterSchema = z.strictObject(
+  {
+    urls: z
+      .array(memberUrl('urls'), { error: 'urls must be a list of ws:// or wss:// URLs' })
+      .min(1, 'urls must name at least one member')
+      .max(MAX_REMOTE_URLS, `urls must name at most ${MAX_REMOTE_URLS} members`),
+    tokenFile: absolutePath('tokenFile').optional(),
+    caFile: absolutePath('caFile').optional(),
+    saveAs: profileName('saveAs ').optional(),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `has no field ${issue.keys.join(', ')}: it takes urls, tokenFile, caFile and saveAs`
+        : 'must be an object {urls, tokenFile?, caFile?, saveAs?}',
+  },
+) satisfies z.ZodType<RemoteClusterRequest, unknown>;
+
+const newMemberSchema = z.strictObject(
+  {
+    id: z.string({ error: 'id must be a member id' }).regex(MEMBER_ID_PATTERN, 'id must be a member id: 1 to 32 of a-z, 0-9 and "-", not starting with "-"'),
+    url: memberUrl('url'),
+  },
+  {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `has no field ${issue.keys.join(', ')}: it takes id and url` : 'must be an object {id, url}'),
+  },
+) satisfies z.ZodType<NewMember, unknown>;
+
 /** What the handlers use of the AppService. */
 export type ApiService = Pick<
   AppService,
   | 'clusterSnapshot'
+  | 'connectRemote'
+  | 'hostLocal'
+  | 'listProfiles'
+  | 'deleteProfile'
   | 'killMember'
   | 'restartMember'
   | 'addMember'
@@ -68,11 +138,30 @@ export function createApiHandlers(service: ApiService, appVersion: () => AppVers
         parseArgs('clusterSnapshot', noArgs, args);
         return service.clusterSnapshot();
       },
+      connectRemote: async (args) => {
+        const [request] = parseArgs('connectRemote', z.tuple([remoteClusterSchema]), args);
+        await service.connectRemote(request);
+      },
+      hostLocal: async (args) => {
+        parseArgs('hostLocal', noArgs, args);
+        await service.hostLocal();
+      },
+      listProfiles: async (args) => {
+        parseArgs('listProfiles', noArgs, args);
+        return service.listProfiles();
+      },
+      deleteProfile: async (args) => {
+        const [name] = parseArgs('deleteProfile', z.tuple([profileName('')]), args);
+        await service.deleteProfile(name);
+      },
       killMember: onMember('killMember', (id) => service.killMember(id)),
       restartMember: onMember('restartMember', (id) => service.restartMember(id)),
+      // Hosted clusters: no argument (the app starts the member). Remote ones: the member to add.
       addMember: async (args) => {
-        parseArgs('addMember', noArgs, args);
-        return service.addMember();
+        if (args.length === 0) return service.addMember();
+        if (args.length > 1) throw new Error(`addMember takes 0 or 1 arguments, got ${args.length}`);
+        const [member] = parseArgs('addMember', z.tuple([newMemberSchema]), args);
+        return service.addMember(member);
       },
       removeMember: onMember('removeMember', (id) => service.removeMember(id)),
       transferLeader: onMember('transferLeader', (id) => service.transferLeader(id)),

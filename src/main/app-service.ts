@@ -1,27 +1,42 @@
-// The API behind the renderer, for the desktop app and web mode alike: it hosts a local 3-node
-// cluster in a data folder (opening the one already there, or creating it), watches it through a
-// ClusterConnection and Telemetry, answers the page's calls, and carries out the operator's
-// operations on it (membership, faults, drills), one at a time. Electron-free.
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { PAUSE_MS, type ClusterUpdate, type DrillRequest, type DrillSummary, type OperationStatus } from '../shared/api.ts';
+// The API behind the renderer, for the desktop app and web mode alike. It watches one cluster at a
+// time: the local 3-node cluster it hosts in a data folder (opening the one already there, or
+// creating it), or a remote cluster the operator connects to (whose connection settings may be
+// saved as profiles). It answers the page's calls, pushes updates of the watched cluster to every
+// subscriber, and carries out the operator's operations on it (membership, faults, drills) one at
+// a time. Electron-free.
+import { dirname, join, resolve } from 'node:path';
+import {
+  PAUSE_MS,
+  REMOTE_CONNECT_TIMEOUT_MS,
+  type ClusterUpdate,
+  type DrillRequest,
+  type DrillSummary,
+  type NewMember,
+  type OperationStatus,
+  type ProfileListing,
+  type RemoteClusterRequest,
+} from '../shared/api.ts';
 import type { FaultState } from '../shared/protocol/node-status.ts';
 import { ClusterLog } from './cluster-log.ts';
-import { buildClusterUpdate, type HostedClusterInfo } from './cluster-update.ts';
-import { ClusterConnection } from './connection/cluster-connection.ts';
+import { buildClusterUpdate, type WatchedClusterInfo } from './cluster-update.ts';
+import type { ClusterConnection } from './connection/cluster-connection.ts';
+import { memberBaseUrl } from './connection/endpoint.ts';
 import { runFailoverDrill } from './drill/drill.ts';
 import { summarizeDrill } from './drill/drill-summary.ts';
-import { clusterFilePath } from './hosting/cluster-file.ts';
-import { LocalCluster } from './hosting/local-cluster.ts';
-import { FaultInjector } from './ops/faults.ts';
 import { addMember, OperationError, removeMember, transferLeadership, type MembershipProgress } from './ops/membership.ts';
-import { Telemetry } from './telemetry/telemetry.ts';
+import { ProfileStore, type ConnectionProfile } from './profiles.ts';
+import { closeWatched, clusterName, openHosted, openRemote, type WatchedCluster } from './watched-cluster.ts';
 
 export interface AppServiceOptions {
-  /** The cluster's folder: opened if it holds one, else a new cluster is created in it. */
+  /** The local cluster's folder: opened if it holds one, else a new cluster is created in it. */
   dir: string;
   /** raft-node flags for a new cluster; an existing one keeps those it was created with. */
   nodeArgs?: string[];
+  /**
+   * The app's own files: connection profiles in `profiles/`, remote clusters' drill histories and
+   * reports in `remote-drills/`. Default: the folder that holds `dir`.
+   */
+  dataDir?: string;
 }
 
 /**
@@ -33,18 +48,25 @@ const LOCAL_CLUSTER_SIZE = 3;
 /** How long a removal may take to reach the members that have not applied it yet. */
 const REMOVAL_SPREAD_MS = 5_000;
 
-interface Hosted {
-  cluster: LocalCluster;
-  connection: ClusterConnection;
-  telemetry: Telemetry;
-  /** Faults from the page: heal undoes them (it restarts the members it killed). */
-  faults: FaultInjector;
+/** A page's update stream, moved to each cluster the app watches in turn. */
+interface Subscriber {
+  onUpdate: (update: ClusterUpdate) => void;
+  /** Stops its stream from the cluster watched now. */
+  stop: (() => void) | undefined;
 }
 
 export class AppService {
   readonly dir: string;
+  readonly profiles: ProfileStore;
+  private readonly remoteDrillsDir: string;
   private readonly nodeArgs: string[];
-  private starting: Promise<Hosted> | undefined;
+  /** The cluster watched: the local one being opened at first (rejected if that failed), later whichever was switched to. */
+  private watching: Promise<WatchedCluster> | undefined;
+  /** The same cluster once it is open. */
+  private current: WatchedCluster | undefined;
+  private readonly subscribers = new Set<Subscriber>();
+  /** A switch to another cluster under way. */
+  private switching: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   /** The operation under way; its progress is updated in place. */
   private operation: OperationStatus | null = null;
@@ -52,89 +74,145 @@ export class AppService {
   constructor(options: AppServiceOptions) {
     this.dir = resolve(options.dir);
     this.nodeArgs = options.nodeArgs ?? LOCAL_CLUSTER_NODE_ARGS;
+    const dataDir = resolve(options.dataDir ?? dirname(this.dir));
+    this.profiles = new ProfileStore(join(dataDir, 'profiles'));
+    this.remoteDrillsDir = join(dataDir, 'remote-drills');
   }
 
-  /** Opens or creates the cluster and starts watching it; the same promise on every call. */
+  /** Opens or creates the local cluster and starts watching it (unless another is watched already). */
   async start(): Promise<void> {
-    await this.hosted();
+    await this.watched();
   }
 
-  /** Everything kept about the cluster. Waits while it starts; throws if it could not. */
+  /** Everything kept about the watched cluster. Waits while it starts; throws if it could not. */
   async clusterSnapshot(): Promise<ClusterUpdate> {
-    const hosted = await this.hosted();
-    return buildClusterUpdate(this.hostInfo(hosted), hosted.telemetry.snapshot(), new ClusterLog());
+    const watched = await this.watched();
+    return buildClusterUpdate(this.info(watched), watched.telemetry.snapshot(), new ClusterLog());
   }
 
   /**
-   * `onUpdate` gets a full update once the cluster runs, then deltas, at most 10 a second. A
-   * cluster that fails to start sends nothing: clusterSnapshot() reports why.
+   * `onUpdate` gets a full update once a cluster is watched, then deltas, at most 10 a second; after
+   * a switch to another cluster, a full update of that one. A cluster that fails to start sends
+   * nothing: clusterSnapshot() reports why.
    */
   subscribe(onUpdate: (update: ClusterUpdate) => void): () => void {
-    let stopped = false;
-    let unsubscribe: (() => void) | undefined;
-    this.hosted().then(
-      (hosted) => {
-        if (stopped || this.stopping) return;
-        const log = new ClusterLog();
-        unsubscribe = hosted.telemetry.subscribe((update) => onUpdate(buildClusterUpdate(this.hostInfo(hosted), update, log)));
-      },
-      () => {},
-    );
+    const subscriber: Subscriber = { onUpdate, stop: undefined };
+    this.subscribers.add(subscriber);
+    if (this.current) this.attach(subscriber, this.current);
+    else this.watched().catch(() => {}); // attached once it is open
     return () => {
-      stopped = true;
-      unsubscribe?.();
+      this.subscribers.delete(subscriber);
+      subscriber.stop?.();
     };
   }
 
-  /** SIGKILL; resolves once the process is gone. healAll starts it again. */
+  /**
+   * Watches the remote cluster at `request.urls` instead of the one watched now: once one of its
+   * members answers, saves the profile (with `saveAs`), switches every subscriber to it, and stops
+   * the hosted members cleanly (their data stays for hostLocal). On any failure the app goes on
+   * watching what it watched.
+   */
+  async connectRemote(request: RemoteClusterRequest): Promise<void> {
+    const urls = [...new Set(request.urls.map(memberBaseUrl))];
+    const profile = request.saveAs ?? null;
+    return this.switchTo(`Connecting to ${urls.join(', ')}`, async (previous, progress) => {
+      const own = urls.filter((url) => previous?.host?.urls().includes(url));
+      if (own.length > 0) throw new OperationError(`${own.join(', ')} is a member of the app's own local cluster, which it watches already`);
+      progress(`waiting up to ${REMOTE_CONNECT_TIMEOUT_MS / 1000} s for a member to answer`);
+      const next = await openRemote({ urls, tokenFile: request.tokenFile, caFile: request.caFile, profile }, REMOTE_CONNECT_TIMEOUT_MS);
+      if (profile !== null) {
+        progress(`saving the profile "${profile}"`);
+        await this.profiles.save(profileOf(profile, urls, request)).catch(async (error: Error) => {
+          await closeWatched(next);
+          throw new OperationError(`could not save the profile "${profile}": ${error.message}`);
+        });
+      }
+      return next;
+    });
+  }
+
+  /** Watches the local cluster again, starting its members from its folder. */
+  hostLocal(): Promise<void> {
+    return this.switchTo('Starting the local cluster', async (previous, progress) => {
+      if (previous?.host) throw new OperationError('the app watches its local cluster already');
+      progress(`starting its members from ${this.dir}`);
+      return openHosted(this.dir, { size: LOCAL_CLUSTER_SIZE, nodeArgs: this.nodeArgs });
+    });
+  }
+
+  /** The saved connection profiles (never a token), and the files in the profiles folder that are not valid ones. */
+  async listProfiles(): Promise<ProfileListing> {
+    const { profiles, problems } = await this.profiles.list();
+    return { profiles: profiles.map(savedProfile), problems };
+  }
+
+  /** Deletes the profile's file; a profile that does not exist is no error. */
+  deleteProfile(name: string): Promise<void> {
+    return this.profiles.remove(name);
+  }
+
+  /** Hosted: SIGKILL; resolves once the process is gone, and healAll starts it again. Remote: the `crash` op, not undone here. */
   killMember(id: string): Promise<void> {
     return this.operate(`Killing ${id}`, ({ faults }) => faults.kill(id));
   }
 
-  /** Stops the member cleanly if it runs, then starts it; resolves once it is healthy. */
+  /** Hosted only: stops the member cleanly if it runs, then starts it; resolves once it is healthy. */
   restartMember(id: string): Promise<void> {
-    return this.operate(`Restarting ${id}`, async ({ connection, faults }) => {
-      await faults.restart(id);
+    return this.operate(`Restarting ${id}`, async (watched) => {
+      if (!watched.host) throw new OperationError(`${id} is a member of a remote cluster: restart it where it runs`);
+      await watched.faults.restart(id);
       // Show it back at once rather than at the watcher's next reconnect, which backs off to seconds.
-      connection.refresh(id);
+      watched.connection.refresh(id);
     });
   }
 
   /**
-   * Starts a new member and adds it: learner, catch-up, voter. When that fails before the member
-   * joined the configuration, the new member is stopped and forgotten again.
+   * Adds a member: learner, catch-up, voter. Hosted: starts a new member first (no argument), and
+   * when the add fails before it joined the configuration, stops and forgets it again. Remote:
+   * `member` is one its operator started with `raft-node --join`.
    */
-  addMember(): Promise<{ id: string; url: string }> {
-    return this.operate('Adding a member', async ({ cluster, connection }, progress) => {
-      progress('starting a new raft-node process');
-      const member = await cluster.addMember();
+  addMember(member?: NewMember): Promise<{ id: string; url: string }> {
+    return this.operate('Adding a member', async ({ host, connection }, progress) => {
+      let added: NewMember;
+      if (host) {
+        if (member) throw new OperationError('the local cluster starts its new members itself: add one without an id and URL');
+        progress('starting a new raft-node process');
+        added = await host.addMember();
+      } else {
+        if (!member) throw new OperationError('a remote cluster adds a member that runs already: start it with raft-node --join, then give its id and URL');
+        added = { id: member.id, url: memberBaseUrl(member.url) };
+      }
+      const known = connection.member(added.id) !== undefined;
       try {
-        await addMember(connection, member, { onProgress: (step) => progress(describeAddStep(member.id, member.url, step)) });
+        await addMember(connection, added, { onProgress: (step) => progress(describeAddStep(added.id, added.url, step)) });
       } catch (error) {
         const why = (error as Error).message;
-        if (namedInConfiguration(connection, member.id)) throw new OperationError(`${why} (${member.id} is in the configuration: remove it if it should not stay)`);
-        connection.forget(member.id);
-        const cleanup = await cluster.retire(member.id).then(
-          () => `${member.id} was stopped again`,
-          (retireError: Error) => `stopping ${member.id} failed too: ${retireError.message}`,
+        if (namedInConfiguration(connection, added.id)) throw new OperationError(`${why} (${added.id} is in the configuration: remove it if it should not stay)`);
+        if (!known) connection.forget(added.id);
+        if (!host) throw new OperationError(why);
+        const cleanup = await host.retire(added.id).then(
+          () => `${added.id} was stopped again`,
+          (retireError: Error) => `stopping ${added.id} failed too: ${retireError.message}`,
         );
         throw new OperationError(`${why}; ${cleanup}`);
       }
-      return member;
+      return added;
     });
   }
 
-  /** Removes the member from the configuration (refused, with the reason, when unsafe), then stops it for good. */
+  /** Removes the member from the configuration (refused, with the reason, when unsafe); a hosted one is then stopped for good. */
   removeMember(id: string): Promise<void> {
-    return this.operate(`Removing ${id}`, async ({ cluster, connection }, progress) => {
+    return this.operate(`Removing ${id}`, async ({ host, connection }, progress) => {
       progress(`removing ${id} from the configuration`);
       await removeMember(connection, id);
-      progress(`stopping ${id}`);
       // Best effort: a member that has not applied the removal yet (one cut off, say) still names it,
       // and the connection would start watching it again.
       await connection.waitUntil((c) => !namedByAnyone(c, id), REMOVAL_SPREAD_MS, `the members to apply the removal of ${id}`).catch(() => {});
       connection.forget(id);
-      if (cluster.members().some((member) => member.id === id)) await cluster.retire(id);
+      if (host?.members().some((member) => member.id === id)) {
+        progress(`stopping ${id}`);
+        await host.retire(id);
+      }
     });
   }
 
@@ -143,11 +221,11 @@ export class AppService {
     return this.operate(`Handing leadership to ${id}`, ({ connection }) => transferLeadership(connection, id));
   }
 
-  /** SIGSTOP for PAUSE_MS, then SIGCONT (or at healAll). */
+  /** Hosted: SIGSTOP for PAUSE_MS, then SIGCONT (or at healAll). Remote: the `pause` op; the member resumes by itself. */
   pauseMember(id: string): Promise<void> {
-    return this.operate(`Pausing ${id}`, async ({ cluster, faults }) => {
-      const { state } = cluster.member(id);
-      if (state !== 'running') throw new OperationError(`${id} is ${state}: only a running member can be paused`);
+    return this.operate(`Pausing ${id}`, async ({ host, faults }) => {
+      const state = host?.member(id).state;
+      if (state !== undefined && state !== 'running') throw new OperationError(`${id} is ${state}: only a running member can be paused`);
       await faults.pause(id, { ms: PAUSE_MS });
     });
   }
@@ -162,47 +240,89 @@ export class AppService {
     });
   }
 
-  /** Resumes paused members, starts the members killed here, and clears every member's message faults. */
+  /** Clears every member's message faults; hosted: also resumes paused members and starts the members killed here. */
   healAll(): Promise<void> {
-    return this.operate('Healing the cluster', async ({ cluster, connection, faults }) => {
+    return this.operate('Healing the cluster', async ({ host, connection, faults }) => {
       await faults.heal();
-      for (const member of cluster.members()) connection.refresh(member.id);
+      for (const member of host?.members() ?? []) connection.refresh(member.id);
     });
   }
 
-  /** Runs a failover drill; its history and reports go to `<cluster dir>/drills/`. */
+  /** Runs a failover drill; its history and reports go to `<cluster dir>/drills/` (hosted) or `<data dir>/remote-drills/`. */
   runDrill(request: DrillRequest): Promise<DrillSummary> {
-    return this.operate(`Running a ${request.scenario} drill`, async ({ cluster, connection }, progress) => {
+    return this.operate(`Running a ${request.scenario} drill`, async ({ host, connection, auth }, progress) => {
+      const folder = host ? join(host.dir, 'drills') : this.remoteDrillsDir;
       const report = await runFailoverDrill({
         conn: connection,
-        host: cluster,
+        host,
+        auth,
         scenario: request.scenario,
         rounds: request.rounds,
         faultMs: request.faultMs,
-        historyFile: join(cluster.dir, 'drills', `${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`),
+        historyFile: join(folder, `${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`),
         onProgress: progress,
       });
       return summarizeDrill(report);
     });
   }
 
-  /** Stops watching and stops every member cleanly (SIGTERM, then SIGKILL after a grace period). */
+  /** Stops watching; a hosted cluster's members are stopped cleanly (SIGTERM, then SIGKILL after a grace period). */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      if (!this.starting) return;
-      const hosted = await this.starting.catch(() => undefined);
-      if (!hosted) return;
-      hosted.faults.close();
-      hosted.telemetry.close();
-      hosted.connection.close();
-      await hosted.cluster.stop();
+      // A switch under way finishes first, so that the cluster it leaves watched is the one closed.
+      await this.switching?.catch(() => {});
+      const watched = await this.watching?.catch(() => undefined);
+      if (watched) await closeWatched(watched);
     })();
     return this.stopping;
   }
 
   /** Runs one operation, refusing it while another is under way; `progress` tells its steps. */
-  private async operate<T>(name: string, run: (hosted: Hosted, progress: (step: string) => void) => Promise<T>): Promise<T> {
-    const hosted = await this.hosted();
+  private async operate<T>(name: string, run: (watched: WatchedCluster, progress: (step: string) => void) => Promise<T>): Promise<T> {
+    const watched = await this.watched();
+    const operation = this.claimOperation(name);
+    try {
+      return await run(watched, (step) => (operation.progress = step));
+    } finally {
+      this.operation = null;
+    }
+  }
+
+  /**
+   * Switches to the cluster `open` returns (as an operation: refused while another runs), moving
+   * every subscriber to it, then closes the one watched before. When `open` throws, nothing changes.
+   */
+  private async switchTo(name: string, open: (previous: WatchedCluster | undefined, progress: (step: string) => void) => Promise<WatchedCluster>): Promise<void> {
+    if (this.stopping) throw new Error('the app is stopping its cluster');
+    const operation = this.claimOperation(name);
+    const progress = (step: string): void => void (operation.progress = step);
+    const switching = (async () => {
+      // The local cluster may still be starting: let it, so that it does not take over afterwards.
+      await this.watching?.catch(() => {});
+      const previous = this.current;
+      const next = await open(previous, progress);
+      if (this.stopping) {
+        await closeWatched(next);
+        throw new Error('the app is stopping its cluster');
+      }
+      this.watching = Promise.resolve(next);
+      this.watch(next);
+      if (previous) {
+        progress(previous.host ? "stopping the local cluster's members (their data stays)" : 'closing the connections to the remote cluster');
+        await closeWatched(previous).catch((error: Error) => {
+          throw new OperationError(`switched clusters, but letting go of the one watched before failed: ${error.message}`);
+        });
+      }
+    })();
+    this.switching = switching;
+    try {
+      await switching;
+    } finally {
+      this.operation = null;
+    }
+  }
+
+  private claimOperation(name: string): OperationStatus {
     const current = this.operation;
     if (current) {
       const seconds = Math.round((Date.now() - current.startedAt) / 1000);
@@ -210,42 +330,56 @@ export class AppService {
     }
     const operation: OperationStatus = { name, progress: '', startedAt: Date.now() };
     this.operation = operation;
-    try {
-      return await run(hosted, (step) => (operation.progress = step));
-    } finally {
-      this.operation = null;
-    }
+    return operation;
   }
 
-  private hostInfo({ cluster, connection }: Hosted): HostedClusterInfo {
+  private info(watched: WatchedCluster): WatchedClusterInfo {
     const faults = new Map<string, FaultState>();
-    for (const view of connection.memberViews()) if (view.id !== null && view.status) faults.set(view.id, view.status.faults);
-    return { name: cluster.name, dir: cluster.dir, members: cluster.members(), faults, operation: this.operation && { ...this.operation } };
+    for (const view of watched.connection.memberViews()) if (view.id !== null && view.status) faults.set(view.id, view.status.faults);
+    return {
+      name: clusterName(watched),
+      source: watched.source,
+      members: watched.host?.members() ?? [],
+      faults,
+      operation: this.operation && { ...this.operation },
+    };
   }
 
-  private hosted(): Promise<Hosted> {
+  private watched(): Promise<WatchedCluster> {
     if (this.stopping) return Promise.reject(new Error('the app is stopping its cluster'));
-    this.starting ??= this.open();
-    return this.starting;
+    this.watching ??= openHosted(this.dir, { size: LOCAL_CLUSTER_SIZE, nodeArgs: this.nodeArgs }).then((hosted) => {
+      this.watch(hosted);
+      return hosted;
+    });
+    return this.watching;
   }
 
-  private async open(): Promise<Hosted> {
-    let cluster: LocalCluster;
-    try {
-      cluster = existsSync(clusterFilePath(this.dir))
-        ? await LocalCluster.open(this.dir)
-        : await LocalCluster.create({ dir: this.dir, size: LOCAL_CLUSTER_SIZE, name: 'local', nodeArgs: this.nodeArgs });
-    } catch (error) {
-      throw new Error(`could not start the local cluster in ${this.dir}: ${(error as Error).message}`);
-    }
-    try {
-      const connection = new ClusterConnection(cluster.urls(), { auth: await cluster.auth() });
-      return { cluster, connection, telemetry: new Telemetry(connection), faults: new FaultInjector(connection, { host: cluster }) };
-    } catch (error) {
-      await cluster.stop();
-      throw new Error(`could not watch the local cluster in ${this.dir}: ${(error as Error).message}`);
-    }
+  /** Makes `watched` the current cluster and moves every subscriber's stream to it. */
+  private watch(watched: WatchedCluster): void {
+    this.current = watched;
+    for (const subscriber of this.subscribers) this.attach(subscriber, watched);
   }
+
+  private attach(subscriber: Subscriber, watched: WatchedCluster): void {
+    subscriber.stop?.();
+    const log = new ClusterLog();
+    subscriber.stop = watched.telemetry.subscribe((update) => subscriber.onUpdate(buildClusterUpdate(this.info(watched), update, log)));
+  }
+}
+
+/** The profile to save for a connection: where the token is, never the token. */
+function profileOf(name: string, urls: string[], request: RemoteClusterRequest): ConnectionProfile {
+  const profile: ConnectionProfile = { name, urls };
+  if (request.tokenFile !== undefined) profile.tokenFile = request.tokenFile;
+  if (request.caFile !== undefined) profile.tls = { caFile: request.caFile };
+  return profile;
+}
+
+function savedProfile(profile: ConnectionProfile): ProfileListing['profiles'][number] {
+  const saved: ProfileListing['profiles'][number] = { name: profile.name, urls: profile.urls };
+  if (profile.tokenFile !== undefined) saved.tokenFile = profile.tokenFile;
+  if (profile.tls?.caFile !== undefined) saved.caFile = profile.tls.caFile;
+  return saved;
 }
 
 function describeAddStep(id: string, url: string, step: MembershipProgress): string {

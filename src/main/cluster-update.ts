@@ -1,22 +1,24 @@
-// What the renderer receives about the hosted cluster: each member's process (from the host) and
-// latest numbers (from telemetry), the leader, the series its charts draw, new log lines, and the
-// operation under way.
-import type { ClusterMember, ClusterUpdate, OperationStatus } from '../shared/api.ts';
+// What the renderer receives about the watched cluster: which one it is, each member's process
+// (when the app hosts it) and latest numbers (from telemetry), the leader, the series its charts
+// draw, new log lines, and the operation under way.
+import type { ClusterMember, ClusterSource, ClusterUpdate, OperationStatus } from '../shared/api.ts';
 import type { FaultState } from '../shared/protocol/node-status.ts';
 import type { MemberSummary, TelemetryUpdate } from '../shared/telemetry.ts';
 import type { ClusterLog } from './cluster-log.ts';
 import type { HostedMember } from './hosting/local-cluster.ts';
 
-export interface HostedClusterInfo {
-  name: string;
-  dir: string;
+export interface WatchedClusterInfo {
+  /** null for a remote cluster until a member answered. */
+  name: string | null;
+  source: ClusterSource;
+  /** The members the app hosts, in the host's order; none for a remote cluster. */
   members: HostedMember[];
   /** Each member's message faults, by id, from its latest status. */
   faults: ReadonlyMap<string, FaultState>;
   operation: OperationStatus | null;
 }
 
-export function buildClusterUpdate(host: HostedClusterInfo, update: TelemetryUpdate, log: ClusterLog): ClusterUpdate {
+export function buildClusterUpdate(host: WatchedClusterInfo, update: TelemetryUpdate, log: ClusterLog): ClusterUpdate {
   const { summary } = update;
   const seen = new Map(summary.members.map((member) => [member.id, member]));
   // Hosted members first, in the host's order; then any member only telemetry knows of.
@@ -29,7 +31,7 @@ export function buildClusterUpdate(host: HostedClusterInfo, update: TelemetryUpd
   return {
     full: update.full,
     at: summary.at,
-    cluster: { name: host.name, dir: host.dir },
+    cluster: { name: host.name, source: host.source },
     leaderId: summary.leaderId,
     term: summary.term,
     commitRate: summary.commitRate,

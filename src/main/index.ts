@@ -1,5 +1,5 @@
-// Electron entry: locks the app down, serves the renderer, hosts the local cluster behind the API
-// and opens the window. The control plane lives in the other modules of src/main and knows
+// Electron entry: locks the app down, serves the renderer, hosts the local cluster (or watches a
+// remote one) behind the API and opens the window. The control plane lives in the other modules of src/main and knows
 // nothing of Electron.
 import { app, dialog, session } from 'electron';
 import { join } from 'node:path';
@@ -13,7 +13,8 @@ import { createMainWindow } from './window.ts';
 
 // `npm run dev` serves the renderer from electron-vite's dev server; a build loads it from disk.
 const pageUrl = (!app.isPackaged && process.env.ELECTRON_RENDERER_URL) || APP_PAGE_URL;
-const service = new AppService({ dir: join(app.getPath('userData'), 'clusters', 'local') });
+// Connection profiles go to <userData>/profiles, remote clusters' drill reports to <userData>/remote-drills.
+const service = new AppService({ dir: join(app.getPath('userData'), 'clusters', 'local'), dataDir: app.getPath('userData') });
 let clusterStopped = false;
 
 app.enableSandbox();

@@ -26,9 +26,14 @@ ipcRenderer.on(API_UPDATE_CHANNELS.update, (_event, update: ClusterUpdate) => {
 const api: RaftManagerApi = {
   appVersion: () => call('appVersion'),
   clusterSnapshot: () => call('clusterSnapshot'),
+  connectRemote: (request) => call('connectRemote', request),
+  hostLocal: () => call('hostLocal'),
+  listProfiles: () => call('listProfiles'),
+  deleteProfile: (name) => call('deleteProfile', name),
   killMember: (id) => call('killMember', id),
   restartMember: (id) => call('restartMember', id),
-  addMember: () => call('addMember'),
+  // No argument at all for a hosted cluster: the handler tells the two apart by the count.
+  addMember: (member) => (member ? call('addMember', member) : call('addMember')),
   removeMember: (id) => call('removeMember', id),
   transferLeader: (id) => call('transferLeader', id),
   pauseMember: (id) => call('pauseMember', id),

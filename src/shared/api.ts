@@ -17,7 +17,7 @@ export interface AppVersion {
 /** A hosted member's process (see LocalCluster): `stopped` by the app, `exited` on its own. */
 export type HostedProcessState = 'starting' | 'running' | 'paused' | 'stopped' | 'exited';
 
-/** One member of the hosted cluster, as it is now. */
+/** One member of the watched cluster, as it is now. */
 export interface ClusterMember {
   id: string;
   url: string;
@@ -60,14 +60,21 @@ export interface ClusterLogEntry {
 }
 
 /**
- * The hosted cluster and its telemetry. A full update holds everything kept; a delta holds the
+ * Which cluster the app watches: the local one it hosts (in `dir`), or a remote one it reaches at
+ * `urls` (the URLs given; the other members are discovered), saved as `profile` or not.
+ */
+export type ClusterSource = { kind: 'hosted'; dir: string } | { kind: 'remote'; urls: string[]; profile: string | null };
+
+/**
+ * The watched cluster and its telemetry. A full update holds everything kept; a delta holds the
  * members as they are now plus only what is new in the series (elections: those that changed,
- * to replace by term).
+ * to replace by term). A switch to another cluster starts again with a full update.
  */
 export interface ClusterUpdate {
   full: boolean;
   at: number;
-  cluster: { name: string; dir: string };
+  /** `name`: the cluster's name (`--cluster`); null for a remote cluster until a member answered. */
+  cluster: { name: string | null; source: ClusterSource };
   /** null while the cluster has no known leader. */
   leaderId: string | null;
   /** The latest leader's term. */
@@ -83,11 +90,47 @@ export interface ClusterUpdate {
   operation: OperationStatus | null;
 }
 
-/** How long pauseMember freezes a member (SIGSTOP) before it is resumed by itself (SIGCONT). */
+/** How long pauseMember freezes a member before it is resumed (SIGCONT), or resumes by itself (remote). */
 export const PAUSE_MS = 10_000;
 export const MAX_DRILL_ROUNDS = 10;
 /** Bounds on how long a drill holds each fault. */
 export const DRILL_FAULT_MS = { min: 500, max: 60_000, default: 3_000 } as const;
+
+/** The most member URLs connectRemote takes. */
+export const MAX_REMOTE_URLS = 64;
+/** How long connectRemote waits for a member to answer. */
+export const REMOTE_CONNECT_TIMEOUT_MS = 10_000;
+
+/** How to reach a remote cluster. Paths are absolute; the token is read from its file, never sent. */
+export interface RemoteClusterRequest {
+  /** Members' admin URLs, ws://HOST:PORT or wss://HOST:PORT; one is enough, the others are discovered. */
+  urls: string[];
+  tokenFile?: string;
+  /** A PEM file with the CA that signed the members' certificates (wss://). */
+  caFile?: string;
+  /** Save these settings as a connection profile of this name (replacing one of the same name). */
+  saveAs?: string;
+}
+
+/** A saved connection profile: where to find the cluster and the token's file, never the token. */
+export interface SavedProfile {
+  name: string;
+  urls: string[];
+  tokenFile?: string;
+  caFile?: string;
+}
+
+export interface ProfileListing {
+  profiles: SavedProfile[];
+  /** Files in the profiles folder that are not valid profiles, with why. */
+  problems: { file: string; error: string }[];
+}
+
+/** A member a remote cluster's operator started with `raft-node --join`, to add. */
+export interface NewMember {
+  id: string;
+  url: string;
+}
 
 export interface DrillRequest {
   scenario: DrillScenario;
@@ -113,23 +156,40 @@ export interface DrillSummary
 
 export interface RaftManagerApi {
   appVersion(): Promise<AppVersion>;
-  /** The hosted cluster now, with everything kept (a full update). Waits while the cluster starts. */
+  /** The watched cluster now, with everything kept (a full update). Waits while the cluster starts. */
   clusterSnapshot(): Promise<ClusterUpdate>;
-  /** SIGKILL a hosted member; healAll starts it again. */
+  /**
+   * Watches the remote cluster at `request.urls` instead: once a member answers (within
+   * REMOTE_CONNECT_TIMEOUT_MS), the hosted cluster's members are stopped cleanly (their data stays)
+   * and the update stream switches to the remote cluster. On failure the app goes on watching what
+   * it watched. Refused while an operation is under way.
+   */
+  connectRemote(request: RemoteClusterRequest): Promise<void>;
+  /** Watches the local cluster again, starting its members from its folder. */
+  hostLocal(): Promise<void>;
+  listProfiles(): Promise<ProfileListing>;
+  deleteProfile(name: string): Promise<void>;
+  /** Hosted: SIGKILL, and healAll starts it again. Remote: the `crash` op; it must be restarted where it runs. */
   killMember(id: string): Promise<void>;
-  /** Starts a hosted member again (stopping it cleanly first if it runs). */
+  /** Starts a hosted member again (stopping it cleanly first if it runs). Hosted clusters only. */
   restartMember(id: string): Promise<void>;
-  /** Starts a new member and adds it: as a learner, then, once caught up, as a voter. */
-  addMember(): Promise<{ id: string; url: string }>;
-  /** Removes a member from the configuration (refused when unsafe) and stops it for good. */
+  /**
+   * Adds a member: as a learner, then, once caught up, as a voter. Hosted: the app starts the new
+   * member itself (no argument). Remote: `member` names one already started with `raft-node --join`.
+   */
+  addMember(member?: NewMember): Promise<{ id: string; url: string }>;
+  /** Removes a member from the configuration (refused when unsafe); a hosted one is stopped for good. */
   removeMember(id: string): Promise<void>;
   /** Hands leadership to the voter `id` and resolves once it leads. */
   transferLeader(id: string): Promise<void>;
-  /** Freezes a hosted member (SIGSTOP) for PAUSE_MS; healAll resumes it sooner. */
+  /**
+   * Freezes a member for PAUSE_MS. Hosted: SIGSTOP (healAll resumes it sooner). Remote: the admin
+   * `pause` op; it resumes by itself.
+   */
   pauseMember(id: string): Promise<void>;
   /** Cuts every link between `id` and the other members, both ways, until healAll. */
   partitionMember(id: string): Promise<void>;
-  /** Resumes paused members, starts those killed through this API, clears every partition. */
+  /** Clears every partition; hosted: also resumes paused members and starts those killed through this API. */
   healAll(): Promise<void>;
   /** Runs a failover drill (it may take minutes) and saves its report next to its history. */
   runDrill(request: DrillRequest): Promise<DrillSummary>;
@@ -150,6 +210,10 @@ export type ApiResult<M extends ApiCallMethod> = Awaited<ReturnType<RaftManagerA
 export const API_CHANNELS = {
   appVersion: 'app:version',
   clusterSnapshot: 'cluster:snapshot',
+  connectRemote: 'cluster:connect-remote',
+  hostLocal: 'cluster:host-local',
+  listProfiles: 'profiles:list',
+  deleteProfile: 'profiles:delete',
   killMember: 'cluster:kill-member',
   restartMember: 'cluster:restart-member',
   addMember: 'cluster:add-member',

@@ -37,7 +37,7 @@ describe('AppService', () => {
     try {
       const created = await leaderSnapshot(first);
       assert.equal(created.full, true);
-      assert.deepEqual(created.cluster, { name: 'local', dir: clusterDir });
+      assert.deepEqual(created.cluster, { name: 'local', source: { kind: 'hosted', dir: clusterDir } });
       assert.deepEqual(created.members.map((m) => m.id), ['n1', 'n2', 'n3']);
       assert.ok(created.members.every((m) => m.reachable && m.process?.state === 'running'));
       seen.push(...pids(created));

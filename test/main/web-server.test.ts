@@ -16,7 +16,7 @@ import { CLOSE_BAD_FRAME, CLOSE_UNAUTHORIZED, SESSION_META_NAME } from '../../sr
 const INDEX_HTML = '<!doctype html><html><head><title>t</title></head><body><script src="./app.js"></script></body></html>';
 
 function update(full: boolean): ClusterUpdate {
-  return { full, at: 1, cluster: { name: 'local', dir: '/d' }, leaderId: 'n1', term: 2, commitRate: 0, members: [], lag: {}, elections: [], log: [], operation: null };
+  return { full, at: 1, cluster: { name: 'local', source: { kind: 'hosted', dir: '/d' } }, leaderId: 'n1', term: 2, commitRate: 0, members: [], lag: {}, elections: [], log: [], operation: null };
 }
 
 async function notHere(method: string): Promise<never> {
@@ -36,6 +36,10 @@ function fakeService(): ApiService & { kills: string[]; subscribers: number } {
       throw new Error(`no member "${id}"`);
     },
     // The operations' handlers are tested in api-handlers.test.ts.
+    connectRemote: () => notHere('connectRemote'),
+    hostLocal: () => notHere('hostLocal'),
+    listProfiles: () => notHere('listProfiles'),
+    deleteProfile: () => notHere('deleteProfile'),
     addMember: () => notHere('addMember'),
     removeMember: () => notHere('removeMember'),
     transferLeader: () => notHere('transferLeader'),

@@ -186,7 +186,7 @@ describe('web mode in Chromium', () => {
     }
   });
 
-  it('kills a member and starts it again, each after a confirmation', async () => {
+  it('kills a member and starts it again, each on one click', async () => {
     assert.ok(browser && web);
     const hosting = web;
     const page = await browser.context.newPage();
@@ -200,13 +200,10 @@ describe('web mode in Chromium', () => {
       const card = page.getByTestId(`node-card-${id}`);
 
       await page.getByTestId(`btn-kill-${id}`).click();
-      assert.equal(await card.getAttribute('data-role'), 'follower', 'nothing happens before the confirmation');
-      await page.getByTestId(`btn-confirm-kill-${id}`).click();
       await waitFor(`${id} to show as unreachable`, 10_000, async () => ((await card.getAttribute('data-role')) === 'unknown' ? true : undefined));
       assert.match(await card.locator('.reachability').innerText(), /^Unreachable/);
       await page.getByTestId('event-log').getByText(`You killed ${id} (SIGKILL)`).waitFor();
 
-      // Not running: starting it needs no confirmation.
       await page.getByTestId(`btn-restart-${id}`).click();
       // Back as a member of the cluster: a follower, or the leader if an election happened meanwhile.
       let lastSeen = '';

@@ -211,15 +211,12 @@ describe('operator buttons in web mode, on a real hosted cluster', () => {
     await steady(page, 4);
   });
 
-  it('removes the added member after a confirmation: its card goes, and cluster.json drops it', async () => {
+  it('removes the added member on one click: its card goes, and cluster.json drops it', async () => {
     assert.ok(web);
     await steady(page, 4);
     const pid = (await readClusterFile(web.dir)).members.find((m) => m.id === 'n4')?.pid;
     assert.ok(pid, 'n4 runs');
     await page.getByTestId('btn-remove-member-n4').click();
-    await page.getByText('Remove n4 from the cluster?').waitFor();
-    assert.equal(await page.getByTestId('node-card-n4').count(), 1, 'nothing happens before the confirmation');
-    await page.getByTestId('btn-confirm-remove-n4').click();
     await page.getByTestId('node-card-n4').waitFor({ state: 'detached' });
     await eventLogShows(page, 'You removed n4 from the cluster and stopped it');
     assert.deepEqual((await readClusterFile(web.dir)).members.map((m) => m.id), ['n1', 'n2', 'n3']);
@@ -232,12 +229,10 @@ describe('operator buttons in web mode, on a real hosted cluster', () => {
     const { followers } = await steady(page, 3);
     const [dead, other] = followers;
     await page.getByTestId(`btn-kill-${dead}`).click();
-    await page.getByTestId(`btn-confirm-kill-${dead}`).click();
     await waitFor(`${dead} to show as unreachable`, STEP_TIMEOUT_MS, async () =>
       (await page.getByTestId(`node-card-${dead}`).getAttribute('data-role')) === 'unknown' ? true : undefined,
     );
     await page.getByTestId(`btn-remove-member-${other}`).click();
-    await page.getByTestId(`btn-confirm-remove-${other}`).click();
     assert.equal(
       await takeAlert(),
       `Could not remove ${other}: removing ${other} leaves 1 of 2 voters reachable (${dead} cannot be reached) and 2 are needed: the cluster would lose its quorum`,

@@ -19,21 +19,26 @@ const MAX_LAG_POINTS = 240;
  * A stand-in for window.raftManager: n2 leads, n1 follows, n3 has exited. Every 50 ms it pushes a
  * delta with 50 new lag samples for n1, so the lag chart soon reaches its cap. `clusterSnapshot`
  * runs `snapshotBody` when given (to make it fail). Its updates report `operation` as under way.
+ * `remote`: the cluster is a remote one (no member hosted). One profile is saved, "staging".
  * The operations record their calls in window.calls.
  */
-function fakeBridge(snapshotBody?: string, operation: object | null = null): string {
+function fakeBridge(snapshotBody?: string, operation: object | null = null, remote = false): string {
   return `(() => {
     const start = Date.now();
+    const remote = ${remote};
     const member = (id, role) => ({
       id, url: 'ws://127.0.0.1:700' + id.slice(1), role, term: 3, commitIndex: 120, appliedIndex: 119,
       reachable: role !== null, connection: role ? 'connected' : 'unreachable', lastError: role ? null : 'connection refused',
       lagEntries: role === 'follower' ? 2 : null, snapshotBytes: 40960, walBytes: 655360,
-      process: { state: role ? 'running' : 'exited', pid: role ? 4242 : null }, cutOffFrom: [],
+      process: remote ? null : { state: role ? 'running' : 'exited', pid: role ? 4242 : null }, cutOffFrom: [],
     });
     const lagSamples = (from, count) => Array.from({ length: count }, (_, i) =>
       ({ at: from + i * 250, lagEntries: i % 7, lastContactMs: 20, match: 100 + i, leaderId: 'n2' }));
     const update = (full, at, lag) => ({
-      full, at, cluster: { name: 'local', dir: '/data/clusters/local' }, leaderId: 'n2', term: 3, commitRate: 42,
+      full, at, leaderId: 'n2', term: 3, commitRate: 42,
+      cluster: remote
+        ? { name: 'faraway', source: { kind: 'remote', urls: ['ws://10.0.0.5:7001'], profile: 'staging' } }
+        : { name: 'local', source: { kind: 'hosted', dir: '/data/clusters/local' } },
       members: [member('n1', 'follower'), member('n2', 'leader'), member('n3', null)],
       lag: { n1: lag },
       elections: [{ term: 3, candidates: ['n2'], winner: 'n2', votes: 2, startedAt: start - 5000, endedAt: start - 4900, campaignMs: 90, leaderlessMs: 100 }],
@@ -46,9 +51,19 @@ function fakeBridge(snapshotBody?: string, operation: object | null = null): str
     window.raftManager = {
       appVersion: async () => ({ app: '9.8.7', electron: '45.3.4', node: '22.20.0', chrome: '140.0.0.0' }),
       clusterSnapshot: async () => { ${snapshotBody ?? ''}; return update(true, start, lagSamples(start - 2500, 10)); },
+      connectRemote: async (request) => {
+        window.calls.push(['connectRemote', request]);
+        if (request.urls[0] === 'ws://10.0.0.99:7001') throw new Error('none of ws://10.0.0.99:7001 answered: ws://10.0.0.99:7001: connect ECONNREFUSED');
+      },
+      hostLocal: record('hostLocal'),
+      listProfiles: async () => ({
+        profiles: [{ name: 'staging', urls: ['ws://10.0.0.5:7001', 'ws://10.0.0.6:7001'], tokenFile: '/etc/raft/token', caFile: '/etc/raft/ca.pem' }],
+        problems: [],
+      }),
+      deleteProfile: record('deleteProfile'),
       killMember: async (id) => { window.kills.push(id); },
       restartMember: async () => {},
-      addMember: async () => { window.calls.push(['addMember']); return { id: 'n4', url: 'ws://127.0.0.1:7004' }; },
+      addMember: async (...args) => { window.calls.push(['addMember', ...args]); return args[0] ?? { id: 'n4', url: 'ws://127.0.0.1:7004' }; },
       removeMember: async (id) => { throw new Error('removing ' + id + ' leaves 1 of 2 voters reachable (n3 cannot be reached) and 2 are needed: the cluster would lose its quorum'); },
       transferLeader: record('transferLeader'),
       pauseMember: record('pauseMember'),
@@ -170,13 +185,10 @@ describe('renderer in Chromium', () => {
     }
   });
 
-  it('kills a member only after the confirmation, and logs it', async () => {
+  it('kills a hosted member on one click (SPEC test id), and logs it', async () => {
     const { page, problems } = await openApp(fakeBridge());
     try {
       await page.getByTestId('btn-kill-n1').click();
-      assert.deepEqual(await page.evaluate('window.kills'), [], 'the first click only asks');
-      await page.getByText('Kill n1 now with SIGKILL?').waitFor({ state: 'visible' });
-      await page.getByTestId('btn-confirm-kill-n1').click();
       await page.getByTestId('event-log').getByText('You killed n1 (SIGKILL)').waitFor({ state: 'visible' });
       assert.deepEqual(await page.evaluate('window.kills'), ['n1']);
       assert.deepEqual(problems.consoleErrors, []);
@@ -203,8 +215,7 @@ describe('renderer in Chromium', () => {
       assert.deepEqual(await page.evaluate('window.calls'), [['transferLeader', 'n1'], ['pauseMember', 'n1'], ['healAll']]);
 
       await page.getByTestId('btn-remove-member-n1').click();
-      assert.equal(await page.getByRole('alert').count(), 0, 'the first click only asks');
-      await page.getByTestId('btn-confirm-remove-n1').click();
+      assert.equal(await page.getByTestId('btn-confirm-remove-n1').count(), 0, 'a hosted member is removed on one click');
       const alert = page.getByRole('alert');
       await alert.waitFor({ state: 'visible' });
       assert.match(await alert.innerText(), /^Could not remove n1: removing n1 leaves 1 of 2 voters reachable \(n3 cannot be reached\)/);
@@ -224,6 +235,72 @@ describe('renderer in Chromium', () => {
       for (const button of ['btn-add-member', 'btn-heal', 'btn-run-drill', 'btn-kill-n1', 'btn-pause-n1', 'btn-partition-n1', 'btn-transfer-leader-n1', 'btn-remove-member-n1']) {
         assert.equal(await page.getByTestId(button).isDisabled(), true, `${button} waits for the operation`);
       }
+      assert.deepEqual(problems.consoleErrors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('fills the connect form from a saved profile and connects with it; a refusal shows in the alert', async () => {
+    const { page, problems } = await openApp(fakeBridge());
+    try {
+      const form = page.getByTestId('connect-form');
+      await page.getByTestId('node-card-n1').waitFor({ state: 'visible' });
+      assert.equal(await page.getByTestId('btn-host-local').count(), 0, 'the local cluster is hosted already');
+      assert.equal(await page.getByTestId('btn-connect').isDisabled(), true, 'no URL yet');
+      await page.getByTestId('profile-select').selectOption('staging');
+      assert.equal(await form.getByLabel('Admin URLs').inputValue(), 'ws://10.0.0.5:7001, ws://10.0.0.6:7001');
+      assert.equal(await form.getByLabel('Token file').inputValue(), '/etc/raft/token');
+      assert.equal(await form.getByLabel('CA file (optional)').inputValue(), '/etc/raft/ca.pem');
+      assert.equal(await form.getByLabel('Save as profile (optional)').inputValue(), 'staging');
+      await page.getByTestId('btn-connect').click();
+      await page.getByTestId('event-log').getByText('You connected to the remote cluster at ws://10.0.0.5:7001, ws://10.0.0.6:7001').waitFor({ state: 'visible' });
+
+      await form.getByLabel('Admin URLs').fill(' ws://10.0.0.99:7001 ,');
+      await form.getByLabel('Token file').fill('');
+      await form.getByLabel('CA file (optional)').fill('');
+      await form.getByLabel('Save as profile (optional)').fill('');
+      await page.getByTestId('btn-connect').click();
+      const alert = page.getByRole('alert');
+      await alert.waitFor({ state: 'visible' });
+      assert.match(await alert.innerText(), /^Could not connect: none of ws:\/\/10.0.0.99:7001 answered: ws:\/\/10.0.0.99:7001: connect ECONNREFUSED/);
+      assert.deepEqual(await page.evaluate('window.calls'), [
+        ['connectRemote', { urls: ['ws://10.0.0.5:7001', 'ws://10.0.0.6:7001'], tokenFile: '/etc/raft/token', caFile: '/etc/raft/ca.pem', saveAs: 'staging' }],
+        ['connectRemote', { urls: ['ws://10.0.0.99:7001'] }],
+      ]);
+      assert.deepEqual(problems.consoleErrors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('offers a remote cluster the operations admin ops can do: crash (confirmed), pause, add a running member, host the local cluster again', async () => {
+    const { page, problems } = await openApp(fakeBridge(undefined, null, true));
+    try {
+      await page.getByTestId('node-card-n1').waitFor({ state: 'visible' });
+      assert.equal(await page.locator('#overview-title').innerText(), 'Remote cluster “faraway”');
+      assert.equal(await page.getByTestId('cluster-source').innerText(), 'ws://10.0.0.5:7001 · profile “staging”');
+      assert.equal(await page.getByTestId('btn-restart-n1').count(), 0, 'a remote member is not restarted from here');
+      assert.equal(await page.getByTestId('btn-kill-n3').isDisabled(), true, 'an unreachable member cannot be crashed');
+      assert.match(await page.getByTestId('node-card-n1').innerText(), /Remote member: its process runs where it was started/);
+
+      await page.getByTestId('btn-kill-n1').click();
+      await page.getByText('Crash n1 with the admin crash op?').waitFor({ state: 'visible' });
+      await page.getByTestId('btn-confirm-kill-n1').click();
+      await page.getByTestId('event-log').getByText('You crashed n1 (the crash op); restart it where it runs').waitFor({ state: 'visible' });
+      await page.getByTestId('btn-pause-n2').click();
+      await page.getByTestId('event-log').getByText('You paused n2 for 10 s (the pause op); it resumes by itself').waitFor({ state: 'visible' });
+
+      assert.equal(await page.getByTestId('btn-add-member').isDisabled(), true, 'a remote member to add needs its id and URL');
+      await page.getByTestId('add-member-id').fill('n4');
+      await page.getByTestId('add-member-url').fill('ws://10.0.0.8:7001');
+      await page.getByTestId('btn-add-member').click();
+      await page.getByTestId('event-log').getByText('You added n4 (ws://10.0.0.8:7001); it is a voter').waitFor({ state: 'visible' });
+
+      await page.getByTestId('btn-host-local').click();
+      await page.getByTestId('event-log').getByText('You host the local cluster again').waitFor({ state: 'visible' });
+      assert.deepEqual(await page.evaluate('window.kills'), ['n1']);
+      assert.deepEqual(await page.evaluate('window.calls'), [['pauseMember', 'n2'], ['addMember', { id: 'n4', url: 'ws://10.0.0.8:7001' }], ['hostLocal']]);
       assert.deepEqual(problems.consoleErrors, []);
     } finally {
       await page.close();

@@ -27,6 +27,10 @@ const CALL_TIMEOUT_MS = 30_000;
  * rounds, each fault held up to a minute plus the failover, catch-up and convergence waits).
  */
 const LONG_CALL_TIMEOUT_MS: Partial<Record<ApiCallMethod, number>> = {
+  // Up to 10 s for a member to answer, then the hosted members' clean stop (a grace period each).
+  connectRemote: 60_000,
+  // Starting the local members (each may take its health timeout).
+  hostLocal: 2 * 60_000,
   addMember: 5 * 60_000,
   removeMember: 2 * 60_000,
   healAll: 2 * 60_000,
@@ -146,9 +150,14 @@ export function createWebApiClient(options: WebApiClientOptions): RaftManagerApi
   return {
     appVersion: () => call('appVersion'),
     clusterSnapshot: () => call('clusterSnapshot'),
+    connectRemote: (request) => call('connectRemote', request),
+    hostLocal: () => call('hostLocal'),
+    listProfiles: () => call('listProfiles'),
+    deleteProfile: (name) => call('deleteProfile', name),
     killMember: (id) => call('killMember', id),
     restartMember: (id) => call('restartMember', id),
-    addMember: () => call('addMember'),
+    // No argument at all for a hosted cluster: the handler tells the two apart by the count.
+    addMember: (member) => (member ? call('addMember', member) : call('addMember')),
     removeMember: (id) => call('removeMember', id),
     transferLeader: (id) => call('transferLeader', id),
     pauseMember: (id) => call('pauseMember', id),

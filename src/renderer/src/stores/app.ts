@@ -1,7 +1,16 @@
 // The app itself, and the only code that calls the API: window.raftManager in the desktop app, or
 // the web-mode client (same interface) in a browser. From here on there is one code path. Every
 // operator action is noted in the event log, and its failure shown with the app's own reason.
-import { PAUSE_MS, type AppVersion, type DrillRequest, type DrillSummary, type RaftManagerApi } from '@shared/api.ts';
+import {
+  PAUSE_MS,
+  type AppVersion,
+  type DrillRequest,
+  type DrillSummary,
+  type NewMember,
+  type ProfileListing,
+  type RaftManagerApi,
+  type RemoteClusterRequest,
+} from '@shared/api.ts';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { createWebApiClient, pageApiUrl, pageSessionToken } from '../api/web-api-client.ts';
@@ -9,7 +18,7 @@ import { useClusterStore } from './cluster.ts';
 
 export type ClusterStatus = 'starting' | 'live' | 'failed';
 export type MemberAction = 'kill' | 'restart' | 'pause' | 'partition' | 'transfer-leader' | 'remove';
-export type ClusterAction = 'add-member' | 'heal' | 'drill';
+export type ClusterAction = 'add-member' | 'heal' | 'drill' | 'connect' | 'host-local' | 'delete-profile';
 
 /** The call this page is waiting for. */
 export interface PendingAction {
@@ -19,12 +28,17 @@ export interface PendingAction {
 
 interface MemberActionSpec {
   call: (api: RaftManagerApi, id: string) => Promise<void>;
-  done: (id: string) => string;
+  /** `remote`: the member belongs to a remote cluster, which the app reaches through admin ops alone. */
+  done: (id: string, remote: boolean) => string;
   failed: (id: string) => string;
 }
 
 const MEMBER_ACTIONS: Record<MemberAction, MemberActionSpec> = {
-  kill: { call: (api, id) => api.killMember(id), done: (id) => `You killed ${id} (SIGKILL)`, failed: (id) => `Could not kill ${id}` },
+  kill: {
+    call: (api, id) => api.killMember(id),
+    done: (id, remote) => (remote ? `You crashed ${id} (the crash op); restart it where it runs` : `You killed ${id} (SIGKILL)`),
+    failed: (id) => `Could not kill ${id}`,
+  },
   restart: {
     call: (api, id) => api.restartMember(id),
     done: (id) => `You restarted ${id}; it is healthy again`,
@@ -32,7 +46,8 @@ const MEMBER_ACTIONS: Record<MemberAction, MemberActionSpec> = {
   },
   pause: {
     call: (api, id) => api.pauseMember(id),
-    done: (id) => `You paused ${id} for ${PAUSE_MS / 1000} s (SIGSTOP); Heal resumes it sooner`,
+    done: (id, remote) =>
+      remote ? `You paused ${id} for ${PAUSE_MS / 1000} s (the pause op); it resumes by itself` : `You paused ${id} for ${PAUSE_MS / 1000} s (SIGSTOP); Heal resumes it sooner`,
     failed: (id) => `Could not pause ${id}`,
   },
   partition: {
@@ -47,7 +62,7 @@ const MEMBER_ACTIONS: Record<MemberAction, MemberActionSpec> = {
   },
   remove: {
     call: (api, id) => api.removeMember(id),
-    done: (id) => `You removed ${id} from the cluster and stopped it`,
+    done: (id, remote) => (remote ? `You removed ${id} from the cluster; its process runs on where it was started` : `You removed ${id} from the cluster and stopped it`),
     failed: (id) => `Could not remove ${id}`,
   },
 };
@@ -62,11 +77,13 @@ export const useAppStore = defineStore('app', () => {
   const connectionProblem = ref<string | null>(null);
   const status = ref<ClusterStatus>('starting');
   const pending = ref<PendingAction | null>(null);
-  /** The latest drill this page ran. */
+  /** The latest drill this page ran, on the cluster watched now. */
   const lastDrill = shallowRef<DrillSummary | null>(null);
+  const profiles = shallowRef<ProfileListing>({ profiles: [], problems: [] });
   /** Operations wait while one runs: this page's, or any the app reports (another page may have asked). */
   const operating = computed(() => pending.value !== null || cluster.operation !== null);
   const api = chooseApi();
+  let following = false;
 
   function chooseApi(): RaftManagerApi | null {
     if (window.raftManager) return window.raftManager;
@@ -86,15 +103,34 @@ export const useAppStore = defineStore('app', () => {
       return;
     }
     void loadVersion(api);
+    void loadProfiles(api);
     try {
-      cluster.applyUpdate(await api.clusterSnapshot());
+      await follow(api);
     } catch (cause) {
       status.value = 'failed';
       error.value = `The local cluster is not available: ${message(cause)}`;
-      return;
     }
+  }
+
+  /**
+   * Shows the watched cluster now, and from then on its pushed updates. Once subscribed there is
+   * nothing more to do: a switch to another cluster pushes a full update of it (a snapshot fetched
+   * meanwhile could be followed by a delta it already holds).
+   */
+  async function follow(from: RaftManagerApi): Promise<void> {
+    if (following) return;
+    cluster.applyUpdate(await from.clusterSnapshot());
     status.value = 'live';
-    api.subscribe((update) => cluster.applyUpdate(update));
+    following = true;
+    from.subscribe((update) => cluster.applyUpdate(update));
+  }
+
+  async function loadProfiles(from: RaftManagerApi): Promise<void> {
+    try {
+      profiles.value = await from.listProfiles();
+    } catch (cause) {
+      error.value = `Could not read the saved profiles: ${message(cause)}`;
+    }
   }
 
   async function loadVersion(from: RaftManagerApi): Promise<void> {
@@ -127,23 +163,73 @@ export const useAppStore = defineStore('app', () => {
 
   function runMemberAction(id: string, action: MemberAction): Promise<void> {
     const spec = MEMBER_ACTIONS[action];
-    return perform({ action, memberId: id }, (from) => spec.call(from, id), () => spec.done(id), spec.failed(id));
+    const remote = cluster.remote;
+    return perform({ action, memberId: id }, (from) => spec.call(from, id), () => spec.done(id, remote), spec.failed(id));
   }
 
-  function addMember(): Promise<void> {
+  /** Hosted: the app starts the new member. Remote: `member` runs already (raft-node --join). */
+  function addMember(member?: NewMember): Promise<void> {
     return perform(
       { action: 'add-member', memberId: null },
-      (from) => from.addMember(),
+      (from) => from.addMember(member),
       ({ id, url }) => `You added ${id} (${url}); it is a voter`,
       'Could not add a member',
     );
+  }
+
+  function connect(request: RemoteClusterRequest): Promise<void> {
+    const wasHosted = cluster.source?.kind === 'hosted';
+    return perform(
+      { action: 'connect', memberId: null },
+      async (from) => {
+        await from.connectRemote(request);
+        await switched(from);
+        if (request.saveAs !== undefined) await loadProfiles(from);
+      },
+      () => `You connected to the remote cluster at ${request.urls.join(', ')}${wasHosted ? "; the local cluster's members were stopped (their data stays)" : ''}`,
+      'Could not connect',
+    );
+  }
+
+  function hostLocal(): Promise<void> {
+    return perform(
+      { action: 'host-local', memberId: null },
+      async (from) => {
+        await from.hostLocal();
+        await switched(from);
+      },
+      () => 'You host the local cluster again',
+      'Could not host the local cluster',
+    );
+  }
+
+  function deleteProfile(name: string): Promise<void> {
+    return perform(
+      { action: 'delete-profile', memberId: null },
+      async (from) => {
+        await from.deleteProfile(name);
+        await loadProfiles(from);
+      },
+      () => `You deleted the profile “${name}”`,
+      `Could not delete the profile “${name}”`,
+    );
+  }
+
+  /** After a switch: the other cluster's drill report and error (it may not have started) do not belong to this one. */
+  async function switched(from: RaftManagerApi): Promise<void> {
+    lastDrill.value = null;
+    error.value = null;
+    await follow(from);
   }
 
   function heal(): Promise<void> {
     return perform(
       { action: 'heal', memberId: null },
       (from) => from.healAll(),
-      () => 'You healed the cluster: paused members resumed, members killed here started again, partitions cleared',
+      () =>
+        cluster.remote
+          ? 'You healed the cluster: partitions and link faults cleared'
+          : 'You healed the cluster: paused members resumed, members killed here started again, partitions cleared',
       'Could not heal the cluster',
     );
   }
@@ -173,10 +259,14 @@ export const useAppStore = defineStore('app', () => {
     status,
     pending,
     lastDrill,
+    profiles,
     operating,
     load,
     runMemberAction,
     addMember,
+    connect,
+    hostLocal,
+    deleteProfile,
     heal,
     runDrill,
     dismissError,

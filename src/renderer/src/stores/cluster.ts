@@ -1,10 +1,11 @@
-// The hosted cluster as the page shows it, built from the API's updates (the app store feeds them
-// in): members, leader, the operation under way, and bounded series for the charts and the event log. A full update
-// replaces everything; a delta appends to the series and replaces elections by term.
+// The watched cluster as the page shows it, built from the API's updates (the app store feeds them
+// in): which cluster, members, leader, the operation under way, and bounded series for the charts
+// and the event log. A full update replaces everything but the user's own log lines; a delta
+// appends to the series and replaces elections by term.
 import type { ClusterLogEntry, ClusterMember, ClusterUpdate, OperationStatus } from '@shared/api.ts';
 import type { ElectionRecord, LagSample } from '@shared/telemetry.ts';
 import { defineStore } from 'pinia';
-import { ref, shallowRef } from 'vue';
+import { computed, ref, shallowRef } from 'vue';
 
 /** Lag samples kept per follower (about a minute at 4 a second), and how far back they go. */
 export const MAX_LAG_POINTS = 240;
@@ -21,6 +22,9 @@ export interface LogLine extends Omit<ClusterLogEntry, 'kind'> {
 
 export const useClusterStore = defineStore('cluster', () => {
   const info = shallowRef<ClusterUpdate['cluster'] | null>(null);
+  const source = computed(() => info.value?.source ?? null);
+  /** A remote cluster: the app reaches its members through admin ops alone (no signals, no restarts). */
+  const remote = computed(() => source.value?.kind === 'remote');
   const members = shallowRef<ClusterMember[]>([]);
   const leaderId = ref<string | null>(null);
   const term = ref(0);
@@ -52,13 +56,17 @@ export const useClusterStore = defineStore('cluster', () => {
     addLogLines([{ at: Date.now(), memberId, kind: 'action', message }], false);
   }
 
-  /** Newest first by time: updates come throttled, so a line may arrive after a later one. */
+  /**
+   * Newest first by time: updates come throttled, so a line may arrive after a later one. `replace`
+   * (a full update) drops the cluster's lines kept so far, not the user's.
+   */
   function addLogLines(entries: Omit<LogLine, 'seq'>[], replace: boolean): void {
     const lines = entries.map((entry) => ({ ...entry, seq: ++seq }));
-    log.value = [...lines, ...(replace ? [] : log.value)].sort((a, b) => b.at - a.at || b.seq - a.seq).slice(0, MAX_LOG_LINES);
+    const kept = replace ? log.value.filter((line) => line.kind === 'action') : log.value;
+    log.value = [...lines, ...kept].sort((a, b) => b.at - a.at || b.seq - a.seq).slice(0, MAX_LOG_LINES);
   }
 
-  return { info, members, leaderId, term, commitRate, updatedAt, lag, elections, log, operation, applyUpdate, note };
+  return { info, source, remote, members, leaderId, term, commitRate, updatedAt, lag, elections, log, operation, applyUpdate, note };
 });
 
 function mergeLag(kept: Record<string, LagSample[]>, added: Record<string, LagSample[]>, now: number): Record<string, LagSample[]> {

@@ -45,9 +45,19 @@ export function baseOptions<T extends ChartType>(): ChartOptions<T> {
   } as ChartOptions<T>;
 }
 
-/** A linear x axis of epoch milliseconds, labelled with the time of day. */
-export const TIME_AXIS = {
-  type: 'linear',
-  ticks: { callback: (value: number | string) => clockTime(Number(value)), maxTicksLimit: 6, maxRotation: 0 },
-  grid: { color: '#eef0f3' },
-} as const;
+/** The least span a time axis shows, so that one sample (or none) does not make an axis of days or of one instant. */
+export const MIN_TIME_SPAN_MS = 60_000;
+
+/**
+ * A linear x axis of epoch milliseconds, labelled with the time of day, that ends at `now` and
+ * reaches back to `earliest` (the first point shown) or MIN_TIME_SPAN_MS, whichever is longer.
+ */
+export function timeAxis(now: number, earliest: number | undefined) {
+  return {
+    type: 'linear',
+    min: Math.min(earliest ?? now, now - MIN_TIME_SPAN_MS),
+    max: now,
+    ticks: { callback: (value: number | string) => clockTime(Number(value)), maxTicksLimit: 6, maxRotation: 0 },
+    grid: { color: '#eef0f3' },
+  } as const;
+}
