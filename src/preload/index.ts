@@ -5,6 +5,7 @@ import { contextBridge, ipcRenderer } from 'electron';
 import {
   API_CHANNELS,
   API_UPDATE_CHANNELS,
+  apiCalls,
   type ApiCallAnswer,
   type ApiCallMethod,
   type ApiResult,
@@ -24,22 +25,7 @@ ipcRenderer.on(API_UPDATE_CHANNELS.update, (_event, update: ClusterUpdate) => {
 });
 
 const api: RaftManagerApi = {
-  appVersion: () => call('appVersion'),
-  clusterSnapshot: () => call('clusterSnapshot'),
-  connectRemote: (request) => call('connectRemote', request),
-  hostLocal: () => call('hostLocal'),
-  listProfiles: () => call('listProfiles'),
-  deleteProfile: (name) => call('deleteProfile', name),
-  killMember: (id) => call('killMember', id),
-  restartMember: (id) => call('restartMember', id),
-  // No argument at all for a hosted cluster: the handler tells the two apart by the count.
-  addMember: (member) => (member ? call('addMember', member) : call('addMember')),
-  removeMember: (id) => call('removeMember', id),
-  transferLeader: (id) => call('transferLeader', id),
-  pauseMember: (id) => call('pauseMember', id),
-  partitionMember: (id) => call('partitionMember', id),
-  healAll: () => call('healAll'),
-  runDrill: (request) => call('runDrill', request),
+  ...apiCalls(call),
   subscribe(onUpdate) {
     const listener = (update: ClusterUpdate): void => onUpdate(update);
     listeners.add(listener);

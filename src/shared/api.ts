@@ -206,6 +206,31 @@ export type ApiCallMethod = Exclude<keyof RaftManagerApi, 'subscribe'>;
 
 export type ApiResult<M extends ApiCallMethod> = Awaited<ReturnType<RaftManagerApi[M]>>;
 
+/** Sends one call and resolves with its result: an IPC invoke (preload) or a WebSocket frame (web mode). */
+export type ApiCall = <M extends ApiCallMethod>(method: M, ...args: unknown[]) => Promise<ApiResult<M>>;
+
+/** Every call method of the API, each passed to `call` with its own arguments. */
+export function apiCalls(call: ApiCall): Omit<RaftManagerApi, 'subscribe'> {
+  return {
+    appVersion: () => call('appVersion'),
+    clusterSnapshot: () => call('clusterSnapshot'),
+    connectRemote: (request) => call('connectRemote', request),
+    hostLocal: () => call('hostLocal'),
+    listProfiles: () => call('listProfiles'),
+    deleteProfile: (name) => call('deleteProfile', name),
+    killMember: (id) => call('killMember', id),
+    restartMember: (id) => call('restartMember', id),
+    // No argument at all for a hosted cluster: the handler tells the two apart by the count.
+    addMember: (member) => (member ? call('addMember', member) : call('addMember')),
+    removeMember: (id) => call('removeMember', id),
+    transferLeader: (id) => call('transferLeader', id),
+    pauseMember: (id) => call('pauseMember', id),
+    partitionMember: (id) => call('partitionMember', id),
+    healAll: () => call('healAll'),
+    runDrill: (request) => call('runDrill', request),
+  };
+}
+
 /** The IPC channel behind each call; the preload invokes it and the main process handles it. */
 export const API_CHANNELS = {
   appVersion: 'app:version',

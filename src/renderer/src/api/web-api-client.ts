@@ -2,7 +2,7 @@
 // the API socket of the server that served this page. The socket opens on first use and sends the
 // page's session token first. While anything is subscribed, a lost socket is reopened (with
 // backoff) and the subscription renewed; calls in flight when it is lost fail.
-import type { ApiCallMethod, ApiResult, ClusterUpdate, RaftManagerApi } from '@shared/api.ts';
+import { apiCalls, type ApiCallMethod, type ApiResult, type ClusterUpdate, type RaftManagerApi } from '@shared/api.ts';
 import {
   CLOSE_UNAUTHORIZED,
   SESSION_META_NAME,
@@ -148,22 +148,7 @@ export function createWebApiClient(options: WebApiClientOptions): RaftManagerApi
   }
 
   return {
-    appVersion: () => call('appVersion'),
-    clusterSnapshot: () => call('clusterSnapshot'),
-    connectRemote: (request) => call('connectRemote', request),
-    hostLocal: () => call('hostLocal'),
-    listProfiles: () => call('listProfiles'),
-    deleteProfile: (name) => call('deleteProfile', name),
-    killMember: (id) => call('killMember', id),
-    restartMember: (id) => call('restartMember', id),
-    // No argument at all for a hosted cluster: the handler tells the two apart by the count.
-    addMember: (member) => (member ? call('addMember', member) : call('addMember')),
-    removeMember: (id) => call('removeMember', id),
-    transferLeader: (id) => call('transferLeader', id),
-    pauseMember: (id) => call('pauseMember', id),
-    partitionMember: (id) => call('partitionMember', id),
-    healAll: () => call('healAll'),
-    runDrill: (request) => call('runDrill', request),
+    ...apiCalls(call),
     subscribe(onUpdate) {
       const listener = (update: ClusterUpdate): void => onUpdate(update);
       listeners.add(listener);
