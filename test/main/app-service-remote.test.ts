@@ -138,6 +138,27 @@ describe('AppService with a remote cluster', () => {
     assert.ok(seen.members.some((m) => m.id === joiner.id && m.url === joiner.url && m.role !== 'learner'));
   });
 
+  it('partitions and heals a remote member through its fault lists, and drills the remote cluster with its token', async () => {
+    assert.ok(service && remote);
+    const before = await snapshotWhen(service, 'a remote leader', (s) => hasLeader(s, 4));
+    const follower = before.members.find((m) => m.role === 'follower');
+    assert.ok(follower);
+    await service.partitionMember(follower.id);
+    const others = before.members.map((m) => m.id).filter((id) => id !== follower.id).sort();
+    await snapshotWhen(service, `${follower.id} cut off from the others`, (s) => s.members.find((m) => m.id === follower.id)?.cutOffFrom.join() === others.join());
+    await assert.rejects(service.partitionMember(others[0]), /a partition is in force already/);
+    await service.healAll();
+    await snapshotWhen(service, 'no partition left', (s) => s.members.every((m) => m.cutOffFrom.length === 0) && hasLeader(s, 4));
+
+    const report = await service.runDrill({ scenario: 'partition-leader', rounds: 1, faultMs: 1_000 });
+    assert.equal(report.verdict, 'linearizable');
+    assert.equal(report.lostWrites, 0);
+    assert.equal(report.rounds.length, 1);
+    assert.ok(report.ops.ok > 0, 'the workload reached the remote cluster with its token');
+    assert.match(report.historyFile, /remote-drills/);
+    await snapshotWhen(service, 'the remote cluster healed after the drill', (s) => s.members.every((m) => m.cutOffFrom.length === 0) && hasLeader(s, 4));
+  });
+
   it('crashes a remote follower (the crash op): it shows unreachable; restarting it is refused', async () => {
     assert.ok(service && remote);
     const before = await snapshotWhen(service, 'a remote leader', (s) => hasLeader(s, 4));
