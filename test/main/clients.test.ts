@@ -1,6 +1,7 @@
 // AdminClient and KvClient against fake nodes: matching by id, timeouts, unreachable members,
 // tokens, reconnecting, silent connections, redirects and lost connections.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +82,21 @@ describe('endpoint', () => {
     await assert.rejects(loadAuth({ tokenFile: join(dir, 'missing') }), /token file .*missing does not exist/);
     await assert.rejects(loadAuth({ tokenFile: join(dir, 'empty') }), /is empty/);
     await assert.rejects(loadAuth({ certFile: join(dir, 'token') }), /go together/);
+  });
+
+  it('refuses a FIFO, a folder, a device, a big file or a PEM file as a token file, without waiting', { timeout: 5_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'auth-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    await assert.rejects(loadAuth({ tokenFile: fifo }), { message: `token file ${fifo} is not a regular file` });
+    await assert.rejects(loadAuth({ tokenFile: dir }), { message: `token file ${dir} is not a regular file` });
+    await assert.rejects(loadAuth({ tokenFile: '/dev/zero' }), { message: 'token file /dev/zero is not a regular file' });
+    await assert.rejects(loadAuth({ caFile: fifo }), { message: `TLS CA file ${fifo} is not a regular file` });
+    await writeFile(join(dir, 'big'), 'x'.repeat(5000));
+    await assert.rejects(loadAuth({ tokenFile: join(dir, 'big') }), /big has 5000 bytes; at most 4096 are expected/);
+    await writeFile(join(dir, 'cert.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    await assert.rejects(loadAuth({ tokenFile: join(dir, 'cert.pem') }), /holds more than one line of printable ASCII: is it the right file\?/);
   });
 });
 

@@ -222,6 +222,25 @@ describe('operations on a hosted cluster', () => {
       assert.ok(actions.includes(expected), `${expected} missing from ${actions.join(', ')}`);
     }
   });
+
+  it('partitions while a member is down (the reached ends cut every link), and heal forgets a killed member the host let go of', async () => {
+    const down = await follower();
+    const cut = await follower([down]);
+    await injector.kill(down);
+    // `down` cannot be reached, but `cut` drops it both ways: the partition holds.
+    await injector.partition([cut]);
+    const cutFaults = (await conn.admin(cut).status()).faults;
+    assert.deepEqual([...cutFaults.dropTo].sort(), conn.memberViews().flatMap((v) => (v.id === null || v.id === cut ? [] : [v.id])).sort());
+    assert.ok(timeline.entries().some((e) => e.action === 'partition' && JSON.stringify(e.detail).includes(`"unreached":["${down}"]`)), 'the unreached member is noted');
+
+    // The host lets go of it (as the app does after removing a member): heal has nothing to start
+    // there, and must still clear the partition.
+    await cluster.retire(down);
+    await injector.heal();
+    assert.deepEqual((await conn.admin(cut).status()).faults.dropTo, []);
+    assert.ok(!cluster.members().some((m) => m.id === down), `${down} was not started again`);
+    await retryNotApplied(() => kv.put('ops-after-partial-partition', 'yes'));
+  });
 });
 
 function status(id: string, voters: string[], role: NodeStatus['role'] = 'follower', contact: Record<string, number> = {}, learners: string[] = []): NodeStatus {

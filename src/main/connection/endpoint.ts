@@ -1,6 +1,7 @@
 // Where and how to reach a member: its base URL, the URL of one of its paths, and the credentials
 // (token, TLS material) sent with every connection.
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /** What a connection to a node presents. File contents, not paths: see loadAuth. */
 export interface ConnectionAuth {
@@ -57,23 +58,43 @@ export async function loadAuth(files: AuthFiles): Promise<ConnectionAuth> {
   return auth;
 }
 
+const MAX_TOKEN_FILE_BYTES = 4096;
+const MAX_PEM_FILE_BYTES = 1024 * 1024;
+/** What an Authorization header can carry: printable ASCII, one line. */
+const TOKEN_PATTERN = /^[\x20-\x7e]+$/;
+
 /** The token in `path`, without the surrounding whitespace an editor may add (as raft-node reads it). */
 export async function readTokenFile(path: string): Promise<string> {
-  const token = (await readText(path, 'token file')).trim();
+  const token = (await readText(path, 'token file', MAX_TOKEN_FILE_BYTES)).trim();
   if (token === '') throw new Error(`token file ${path} is empty`);
+  if (!TOKEN_PATTERN.test(token)) throw new Error(`token file ${path} holds more than one line of printable ASCII: is it the right file?`);
   return token;
 }
 
 async function readOptional(path: string | undefined, what: string): Promise<string | undefined> {
-  return path === undefined ? undefined : readText(path, what);
+  return path === undefined ? undefined : readText(path, what, MAX_PEM_FILE_BYTES);
 }
 
-async function readText(path: string, what: string): Promise<string> {
+/**
+ * A small regular file's text. A FIFO, a device or a folder is refused rather than read: the
+ * paths come from a page or a profile, and reading a FIFO would wait for a writer for ever.
+ */
+async function readText(path: string, what: string, maxBytes: number): Promise<string> {
+  let handle: FileHandle;
   try {
-    return await readFile(path, 'utf8');
+    // O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : (error as Error).message;
     throw new Error(`${what} ${path} ${why}`);
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new Error(`${what} ${path} is not a regular file`);
+    if (stats.size > maxBytes) throw new Error(`${what} ${path} has ${stats.size} bytes; at most ${maxBytes} are expected`);
+    return (await handle.readFile()).toString('utf8');
+  } finally {
+    await handle.close();
   }
 }

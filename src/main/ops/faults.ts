@@ -111,7 +111,10 @@ export class FaultInjector {
     if (revertAfterMs !== undefined) {
       this.schedule(revertAfterMs, 'heal-partition', inside, async () => this.throwFailures('clearing the partition', await this.setFaultsOn(everyone, () => ({ dropTo: [], dropFrom: [] }))));
     }
-    this.throwFailures('partitioning', failures);
+    // Either end's drop lists cut a link, so a member that could not be reached (one that is down,
+    // say) fails the partition only where the other end of one of its links was not reached either.
+    const uncut = inside.flatMap((a) => outside.filter((b) => failures.has(a) && failures.has(b)).map((b) => `${a}-${b}`));
+    if (uncut.length > 0) this.throwFailures(`partitioning (links ${uncut.join(', ')} are not cut)`, failures);
   }
 
   /** Adds delay, jitter, loss or duplication to the outgoing messages of each target. */
@@ -144,13 +147,32 @@ export class FaultInjector {
           resumed.push(member.id);
         }
       }
-      const killed = [...this.killed];
-      await Promise.all(killed.map((id) => this.startKilled(id)));
-      restarted.push(...killed);
     }
+    const startFailures = await this.startStillKilled(restarted);
     const cleared = this.memberIds().filter((id) => !restarted.includes(id));
     const failures = await this.setFaultsOn(cleared, 'clear');
     this.timeline.record({ kind: 'heal', action: 'heal', target: cleared, detail: { resumed, restarted, ...unreached(failures) } });
+    // Message faults are cleared even when a start failed; the failure is then reported.
+    const notStarted = [...startFailures].map(([id, why]) => `${id}: ${why}`);
+    if (notStarted.length > 0) throw new OperationError(`heal could not start ${notStarted.join('; ')}`);
+  }
+
+  /**
+   * Starts the hosted members this injector killed that are still down, adding each started one to
+   * `started`; those removed or started by other means since are forgotten. The ones that failed, with why.
+   */
+  private async startStillKilled(started: string[]): Promise<Map<string, string>> {
+    const failures = new Map<string, string>();
+    if (!this.host) return failures;
+    const down = new Map(this.host.members().map((member) => [member.id, member.state === 'stopped' || member.state === 'exited']));
+    for (const id of this.killed) if (!down.get(id)) this.killed.delete(id);
+    const killed = [...this.killed];
+    const results = await Promise.allSettled(killed.map((id) => this.startKilled(id)));
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') started.push(killed[i]);
+      else failures.set(killed[i], (result.reason as Error).message);
+    });
+    return failures;
   }
 
   /** Cancels the pending revert timers; faults in force stay. */
