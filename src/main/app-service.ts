@@ -23,6 +23,7 @@ import type { ClusterConnection } from './connection/cluster-connection.ts';
 import { memberBaseUrl } from './connection/endpoint.ts';
 import { runFailoverDrill } from './drill/drill.ts';
 import { summarizeDrill } from './drill/drill-summary.ts';
+import type { LocalCluster } from './hosting/local-cluster.ts';
 import { addMember, OperationError, removeMember, transferLeadership, type MembershipProgress } from './ops/membership.ts';
 import { ProfileStore, type ConnectionProfile } from './profiles.ts';
 import { closeWatched, clusterName, openHosted, openRemote, type WatchedCluster } from './watched-cluster.ts';
@@ -47,6 +48,8 @@ const LOCAL_CLUSTER_NODE_ARGS = ['--election-timeout', '300-600', '--snapshot-en
 const LOCAL_CLUSTER_SIZE = 3;
 /** How long a removal may take to reach the members that have not applied it yet. */
 const REMOVAL_SPREAD_MS = 5_000;
+/** How long stop() waits for the operation under way (a drill abandons its rounds at once) before it stops the members anyway. */
+const STOP_WAIT_MS = 10_000;
 
 /** A page's update stream, moved to each cluster the app watches in turn. */
 interface Subscriber {
@@ -70,6 +73,10 @@ export class AppService {
   private stopping: Promise<void> | undefined;
   /** The operation under way; its progress is updated in place. */
   private operation: OperationStatus | null = null;
+  /** The same operation's promise, for stop() to wait on. */
+  private running: Promise<unknown> | undefined;
+  /** Aborted by stop(): a drill under way abandons its rounds. */
+  private readonly stopSignal = new AbortController();
 
   constructor(options: AppServiceOptions) {
     this.dir = resolve(options.dir);
@@ -120,6 +127,13 @@ export class AppService {
       if (own.length > 0) throw new OperationError(`${own.join(', ')} is a member of the app's own local cluster, which it watches already`);
       progress(`waiting up to ${REMOTE_CONNECT_TIMEOUT_MS / 1000} s for a member to answer`);
       const next = await openRemote({ urls, tokenFile: request.tokenFile, caFile: request.caFile, profile }, REMOTE_CONNECT_TIMEOUT_MS);
+      // Another name for one of its own members (ws://localhost:PORT) passes the check above: the
+      // switch would then stop the very cluster it connected to.
+      const hosted = previous?.host && urls.some(isLoopbackUrl) ? ownMemberAnswering(next, previous.host) : undefined;
+      if (hosted) {
+        await closeWatched(next);
+        throw new OperationError(`${hosted.url} is ${hosted.id} of the app's own local cluster, which it watches already`);
+      }
       if (profile !== null) {
         progress(`saving the profile "${profile}"`);
         await this.profiles.save(profileOf(profile, urls, request)).catch(async (error: Error) => {
@@ -131,10 +145,13 @@ export class AppService {
     });
   }
 
-  /** Watches the local cluster again, starting its members from its folder. */
+  /**
+   * Watches the local cluster again, starting its members from its folder. Already watched (the
+   * page recovering from a first load that failed or timed out, say): nothing to do.
+   */
   hostLocal(): Promise<void> {
     return this.switchTo('Starting the local cluster', async (previous, progress) => {
-      if (previous?.host) throw new OperationError('the app watches its local cluster already');
+      if (previous?.host) return previous;
       progress(`starting its members from ${this.dir}`);
       return openHosted(this.dir, { size: LOCAL_CLUSTER_SIZE, nodeArgs: this.nodeArgs });
     });
@@ -183,11 +200,17 @@ export class AppService {
         added = { id: member.id, url: memberBaseUrl(member.url) };
       }
       const known = connection.member(added.id) !== undefined;
+      /** The add reached the leader: from then on the configuration may name the member because of this call. */
+      let changing = false;
+      const onProgress = (step: MembershipProgress): void => {
+        if (step.phase === 'adding') changing = true;
+        progress(describeAddStep(added.id, added.url, step));
+      };
       try {
-        await addMember(connection, added, { onProgress: (step) => progress(describeAddStep(added.id, added.url, step)) });
+        await addMember(connection, added, { onProgress });
       } catch (error) {
         const why = (error as Error).message;
-        if (namedInConfiguration(connection, added.id)) throw new OperationError(`${why} (${added.id} is in the configuration: remove it if it should not stay)`);
+        if (changing && namedInConfiguration(connection, added.id)) throw new OperationError(`${why} (${added.id} is in the configuration: remove it if it should not stay)`);
         if (!known) connection.forget(added.id);
         if (!host) throw new OperationError(why);
         const cleanup = await host.retire(added.id).then(
@@ -232,18 +255,30 @@ export class AppService {
 
   /** Cuts every link between the member and the others, both ways, until healAll. */
   partitionMember(id: string): Promise<void> {
-    return this.operate(`Cutting ${id} off`, async ({ connection, faults }) => {
+    return this.operate(`Cutting ${id} off`, async (watched) => {
+      const { connection, faults } = watched;
       // A second partition would replace the drop lists of the first, silently joining members again.
-      const cut = cutOffMembers(connection);
+      // The statuses are polled, so right after a partition they may not show it yet: hence the flag.
+      const cut = [...(watched.partitioned === null ? [] : [`${watched.partitioned} cut off`]), ...cutOffMembers(connection)];
       if (cut.length > 0) throw new OperationError(`a partition is in force already (${cut.join('; ')}): heal it first`);
-      await faults.partition([id]);
+      // Recorded once the drop lists went out, even if some member missed them.
+      const stopWatching = faults.timeline.onEntry((entry) => {
+        if (entry.kind === 'fault' && entry.action === 'partition') watched.partitioned = id;
+      });
+      try {
+        await faults.partition([id]);
+      } finally {
+        stopWatching();
+      }
     });
   }
 
   /** Clears every member's message faults; hosted: also resumes paused members and starts the members killed here. */
   healAll(): Promise<void> {
-    return this.operate('Healing the cluster', async ({ host, connection, faults }) => {
+    return this.operate('Healing the cluster', async (watched) => {
+      const { host, connection, faults } = watched;
       await faults.heal();
+      watched.partitioned = null;
       for (const member of host?.members() ?? []) connection.refresh(member.id);
     });
   }
@@ -261,14 +296,21 @@ export class AppService {
         faultMs: request.faultMs,
         historyFile: join(folder, `${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`),
         onProgress: progress,
+        signal: this.stopSignal.signal,
       });
       return summarizeDrill(report);
     });
   }
 
-  /** Stops watching; a hosted cluster's members are stopped cleanly (SIGTERM, then SIGKILL after a grace period). */
+  /**
+   * Stops watching; a hosted cluster's members are stopped cleanly (SIGTERM, then SIGKILL after a
+   * grace period). An operation under way is given up to STOP_WAIT_MS to end first (a drill is
+   * abandoned), so that its clients do not go on against closed connections.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.stopSignal.abort(new Error('the app is stopping'));
+      await settledWithin(this.running, STOP_WAIT_MS);
       // A switch under way finishes first, so that the cluster it leaves watched is the one closed.
       await this.switching?.catch(() => {});
       const watched = await this.watching?.catch(() => undefined);
@@ -281,16 +323,20 @@ export class AppService {
   private async operate<T>(name: string, run: (watched: WatchedCluster, progress: (step: string) => void) => Promise<T>): Promise<T> {
     const watched = await this.watched();
     const operation = this.claimOperation(name);
+    const running = run(watched, (step) => (operation.progress = step));
+    this.running = running;
     try {
-      return await run(watched, (step) => (operation.progress = step));
+      return await running;
     } finally {
       this.operation = null;
+      this.running = undefined;
     }
   }
 
   /**
    * Switches to the cluster `open` returns (as an operation: refused while another runs), moving
-   * every subscriber to it, then closes the one watched before. When `open` throws, nothing changes.
+   * every subscriber to it, then closes the one watched before. When `open` throws, or returns the
+   * cluster watched already, nothing changes.
    */
   private async switchTo(name: string, open: (previous: WatchedCluster | undefined, progress: (step: string) => void) => Promise<WatchedCluster>): Promise<void> {
     if (this.stopping) throw new Error('the app is stopping its cluster');
@@ -301,6 +347,7 @@ export class AppService {
       await this.watching?.catch(() => {});
       const previous = this.current;
       const next = await open(previous, progress);
+      if (next === previous) return;
       if (this.stopping) {
         await closeWatched(next);
         throw new Error('the app is stopping its cluster');
@@ -404,6 +451,35 @@ function namedInConfiguration(connection: ClusterConnection, id: string): boolea
 /** Some connected member other than `id` still lists it among the members. */
 function namedByAnyone(connection: ClusterConnection, id: string): boolean {
   return connection.memberViews().some((view) => view.state === 'connected' && view.id !== id && view.status?.members.some((m) => m.id === id));
+}
+
+/** A loopback name or address: the URL may reach a member this app hosts. */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** A member of `remote` that answered with the pid (and cluster name) of one of `host`'s members. */
+function ownMemberAnswering(remote: WatchedCluster, host: LocalCluster): { url: string; id: string } | undefined {
+  for (const view of remote.connection.memberViews()) {
+    const status = view.status;
+    if (status === null || status.cluster !== host.name) continue;
+    const member = host.members().find((m) => m.pid === status.pid);
+    if (member) return { url: view.url, id: member.id };
+  }
+  return undefined;
+}
+
+/** Waits until `promise` settles, or `ms` at most. */
+async function settledWithin(promise: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (!promise) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([promise.then(() => {}, () => {}), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** "n3 drops n1, n2" for each connected member with a drop list. */

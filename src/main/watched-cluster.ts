@@ -20,6 +20,11 @@ export interface WatchedCluster {
   telemetry: Telemetry;
   /** Faults from the page: hosted, heal undoes them (it restarts the members it killed). */
   faults: FaultInjector;
+  /**
+   * The member a partition from the page cut off, until a heal succeeds; null when none is in force.
+   * The members' statuses show a partition only at their next poll.
+   */
+  partitioned: string | null;
 }
 
 export interface RemoteCluster {
@@ -82,6 +87,6 @@ export function clusterName(watched: WatchedCluster): string | null {
   return watched.connection.memberViews().find((view) => view.status !== null)?.status?.cluster ?? null;
 }
 
-function watch(connection: ClusterConnection, host: LocalCluster | undefined): Pick<WatchedCluster, 'telemetry' | 'faults'> {
-  return { telemetry: new Telemetry(connection), faults: new FaultInjector(connection, { host }) };
+function watch(connection: ClusterConnection, host: LocalCluster | undefined): Pick<WatchedCluster, 'telemetry' | 'faults' | 'partitioned'> {
+  return { telemetry: new Telemetry(connection), faults: new FaultInjector(connection, { host }), partitioned: null };
 }

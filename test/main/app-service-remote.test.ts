@@ -87,6 +87,15 @@ describe('AppService with a remote cluster', () => {
     await assert.rejects(service.connectRemote({ urls: [local.members[0].url] }), {
       message: `${local.members[0].url} is a member of the app's own local cluster, which it watches already`,
     });
+    // The same member under another name: told apart by its pid, not by the URL's text.
+    const localhost = local.members[0].url.replace('127.0.0.1', 'localhost');
+    await assert.rejects(service.connectRemote({ urls: [localhost], tokenFile: join(dir, 'clusters', 'local', 'token') }), {
+      name: 'OperationError',
+      message: `${localhost} is n1 of the app's own local cluster, which it watches already`,
+    });
+    const after = await service.clusterSnapshot();
+    assert.deepEqual(pids(after), pids(local), 'the hosted members were not stopped');
+    assert.equal(after.cluster.source.kind, 'hosted');
     assert.equal(local.cluster.source.kind, 'hosted');
     assert.ok(hasLeader(local, 3), 'the local cluster is still watched, with a leader');
     assert.ok(local.members.every((m) => m.process?.state === 'running'));
@@ -132,6 +141,8 @@ describe('AppService with a remote cluster', () => {
   it('adds a member its operator started with --join, given its id and URL', async () => {
     assert.ok(service && remote);
     await assert.rejects(service.addMember(), /a remote cluster adds a member that runs already: start it with raft-node --join/);
+    // A voter already: no advice to remove it, since this call did not change the configuration.
+    await assert.rejects(service.addMember({ id: 'n1', url: remote.urls()[0] }), { name: 'OperationError', message: 'n1 is already a voter' });
     const joiner = await remote.addMember(); // the remote side starts it, as its operator would
     assert.deepEqual(await service.addMember(joiner), joiner);
     const seen = await snapshotWhen(service, `${joiner.id} as a fourth member`, (s) => hasLeader(s, 4));
@@ -180,6 +191,10 @@ describe('AppService with a remote cluster', () => {
     assert.deepEqual(local.cluster, { name: 'local', source: { kind: 'hosted', dir: join(dir, 'clusters', 'local') } });
     assert.deepEqual(local.members.map((m) => m.url), file.members.map((m) => m.url));
     assert.ok(local.members.every((m) => m.process?.state === 'running'));
-    await assert.rejects(service.hostLocal(), /the app watches its local cluster already/);
+    // Asked again (the page recovering from a failed first load, say): nothing to do, and no error.
+    await service.hostLocal();
+    const again = await service.clusterSnapshot();
+    assert.deepEqual(pids(again), pids(local), 'the members were not restarted');
+    assert.equal(again.cluster.source.kind, 'hosted');
   });
 });

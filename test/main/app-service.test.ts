@@ -104,6 +104,56 @@ describe('AppService', () => {
     assert.deepEqual(seen.filter(isAlive), []);
   });
 
+  it('refuses a second partition right after the first, until healAll', async () => {
+    const dir = await tempDir('app-service-partition');
+    const service = new AppService({ dir: join(dir, 'cluster'), nodeArgs: PATIENT_NODE_ARGS });
+    const seen: number[] = [];
+    try {
+      seen.push(...pids(await leaderSnapshot(service)));
+      await service.partitionMember('n1');
+      // At once: the statuses polled every 250 ms may not show n1's drop lists yet.
+      await assert.rejects(service.partitionMember('n3'), (error: Error) => {
+        assert.equal(error.name, 'OperationError');
+        assert.match(error.message, /^a partition is in force already \(n1 cut off/);
+        return true;
+      });
+      await service.healAll();
+      await service.partitionMember('n3');
+      await assert.rejects(service.partitionMember('n2'), /^OperationError: a partition is in force already \(n3 cut off/);
+      await service.healAll();
+    } finally {
+      await service.stop();
+      for (const pid of seen) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+    assert.deepEqual(seen.filter(isAlive), []);
+  });
+
+  it('abandons a drill under way when stopped, and waits for it before stopping the members', async () => {
+    const dir = await tempDir('app-service-stop-drill');
+    const service = new AppService({ dir: join(dir, 'cluster'), nodeArgs: PATIENT_NODE_ARGS });
+    const seen: number[] = [];
+    try {
+      seen.push(...pids(await leaderSnapshot(service)));
+      let settled = false;
+      const drill = service.runDrill({ scenario: 'partition-leader', rounds: 50, faultMs: 1_000 });
+      const outcome = drill.then(
+        () => 'finished',
+        (error: Error) => error.message,
+      );
+      void outcome.then(() => (settled = true));
+      await eventually(async () => /round 1:/.test((await service.clusterSnapshot()).operation?.progress ?? ''), 20_000, 'the drill in its first round');
+      await service.stop();
+      assert.equal(settled, true, 'stop waited for the drill');
+      assert.match(await outcome, /^the drill was abandoned: the app is stopping/);
+    } finally {
+      await service.stop();
+      for (const pid of seen) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+    assert.deepEqual(seen.filter(isAlive), []);
+  });
+
   it('says which folder could not hold a cluster', async () => {
     const dir = await tempDir('app-service-bad');
     try {

@@ -307,6 +307,64 @@ describe('renderer in Chromium', () => {
     }
   });
 
+  it('waits on the confirm buttons while an action of this page is under way, and refuses one asked for anyway in the alert', async () => {
+    // The bridge's pause answers only when the test calls window.answerPause().
+    const heldPause = `(() => {
+      window.raftManager.pauseMember = (id) => {
+        window.calls.push(['pauseMember', id]);
+        return new Promise((resolve) => (window.answerPause = resolve));
+      };
+    })();`;
+    const { page, problems } = await openApp(fakeBridge(undefined, null, true) + heldPause);
+    try {
+      await page.getByTestId('node-card-n1').waitFor({ state: 'visible' });
+      await page.getByTestId('btn-kill-n1').click();
+      await page.getByTestId('profile-select').selectOption('staging');
+      await page.getByTestId('btn-delete-profile').click();
+      const confirms = ['btn-confirm-kill-n1', 'btn-confirm-delete-profile'];
+      for (const button of confirms) assert.equal(await page.getByTestId(button).isDisabled(), false, `${button} is offered`);
+
+      await page.getByTestId('btn-pause-n2').click();
+      await page.waitForFunction(`typeof window.answerPause === 'function'`);
+      for (const button of confirms) assert.equal(await page.getByTestId(button).isDisabled(), true, `${button} waits for the pause`);
+
+      // Every button waits, so ask the store directly, as a click that slipped through would.
+      await page.evaluate(`document.getElementById('app').__vue_app__.config.globalProperties.$pinia._s.get('app').heal()`);
+      const alert = page.getByRole('alert');
+      await alert.waitFor({ state: 'visible' });
+      assert.equal(await alert.locator('p').innerText(), 'Could not heal the cluster: another action is under way (pause n2); try again once it is done');
+
+      await page.evaluate('window.answerPause()');
+      await page.getByTestId('event-log').getByText('You paused n2 for 10 s (the pause op); it resumes by itself').waitFor({ state: 'visible' });
+      await page.getByTestId('btn-confirm-kill-n1').click();
+      await page.getByTestId('event-log').getByText('You crashed n1 (the crash op); restart it where it runs').waitFor({ state: 'visible' });
+      assert.deepEqual(await page.evaluate('window.kills'), ['n1']);
+      assert.deepEqual(await page.evaluate('window.calls'), [['pauseMember', 'n2']], 'no heal reached the bridge');
+      assert.deepEqual(problems.consoleErrors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('gets back to a live view after a failed first load: "Host the local cluster again"', async () => {
+    const { page, problems } = await openApp(fakeBridge(`if (!window.failedOnce) { window.failedOnce = true; throw new Error('clusterSnapshot got no answer from the web-mode server in 180 s'); }`));
+    try {
+      const alert = page.getByRole('alert');
+      await alert.waitFor({ state: 'visible' });
+      assert.equal(await alert.innerText(), 'The local cluster is not available: clusterSnapshot got no answer from the web-mode server in 180 s');
+      await page.getByTestId('btn-host-local').click();
+      await page.getByTestId('event-log').getByText('You host the local cluster again').waitFor({ state: 'visible' });
+      await page.getByTestId('node-card-n2').waitFor({ state: 'visible' });
+      assert.equal(await page.getByTestId('node-card-n2').getAttribute('data-role'), 'leader');
+      assert.equal(await page.getByRole('alert').count(), 0, 'the failure is gone');
+      assert.equal(await page.getByTestId('btn-host-local').count(), 0, 'the local cluster is live');
+      assert.deepEqual(await page.evaluate('window.calls'), [['hostLocal']]);
+      assert.deepEqual(problems.consoleErrors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('shows an alert when the desktop bridge fails', async () => {
     const { page, problems } = await openApp(fakeBridge(`throw new Error('main process gone')`));
     try {

@@ -48,6 +48,11 @@ export interface DrillOptions {
   leaderReaders?: number;
   /** A request unanswered for this long is recorded with an unknown outcome. Default 2000. */
   requestTimeoutMs?: number;
+  /**
+   * Aborting it abandons the drill at once: the round under way is given up, the workload stopped,
+   * the cluster healed, and runFailoverDrill throws "the drill was abandoned: <the abort reason>".
+   */
+  signal?: AbortSignal;
 }
 
 const ROTATION: DrillFault[] = ['kill', 'partition', 'pause'];
@@ -62,6 +67,23 @@ const FINAL_TIMEOUT_MS = 30_000;
 const TIMELINE_CAPACITY = 10_000;
 
 export async function runFailoverDrill(opts: DrillOptions): Promise<DrillReport> {
+  const { signal } = opts;
+  if (signal?.aborted) throw abandonment(signal);
+  let onAbort = (): void => {};
+  const abandoned = new Promise<never>((_, reject) => (onAbort = () => reject(abandonment(signal as AbortSignal))));
+  abandoned.catch(() => {}); // observed through the races below
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await drill(opts, (promise) => Promise.race([promise, abandoned]));
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** `promise`, or the drill's abandonment as soon as its signal aborts. */
+type UnlessAbandoned = <T>(promise: Promise<T>) => Promise<T>;
+
+async function drill(opts: DrillOptions, unlessAbandoned: UnlessAbandoned): Promise<DrillReport> {
   const settings = validate(opts);
   const { conn, host, scenario } = opts;
   const progress = opts.onProgress ?? (() => {});
@@ -69,8 +91,9 @@ export async function runFailoverDrill(opts: DrillOptions): Promise<DrillReport>
   const start = performance.now();
   const runId = `drill-${startedAt.getTime().toString(36)}-${randomBytes(3).toString('hex')}`;
   const historyFile = resolve(opts.historyFile);
+  const { signal } = opts;
 
-  const leader = await currentLeader(conn, LEADER_TIMEOUT_MS);
+  const leader = await unlessAbandoned(currentLeader(conn, LEADER_TIMEOUT_MS));
   const { voters } = leader.status.config;
   if (voters.length < MIN_VOTERS) {
     throw new OperationError(`a failover drill needs at least ${MIN_VOTERS} voters, so that a quorum survives the fault; this cluster has ${voters.length}`);
@@ -101,17 +124,20 @@ export async function runFailoverDrill(opts: DrillOptions): Promise<DrillReport>
   let finished = false;
   workload.start();
   try {
-    const context = { conn, host, injector, timeline, workload, faultMs: settings.faultMs, settleMs: settings.settleMs, progress };
+    const context = { conn, host, injector, timeline, workload, faultMs: settings.faultMs, settleMs: settings.settleMs, progress, signal };
     for (let round = 1; round <= opts.rounds; round++) {
       const fault = scenario === 'sequence' ? ROTATION[(round - 1) % ROTATION.length] : FAULT_OF[scenario];
-      rounds.push(await runRound(context, round, fault));
+      rounds.push(await unlessAbandoned(runRound(context, round, fault)));
     }
     progress('stopping the workload');
     await workload.stop();
-    const convergenceMs = await waitForConvergence(conn, FINAL_TIMEOUT_MS);
+    const convergenceMs = await unlessAbandoned(waitForConvergence(conn, FINAL_TIMEOUT_MS));
     progress(`every member applied the same index (${convergenceMs} ms); reading every key`);
-    await workload.finalReads(FINAL_TIMEOUT_MS);
+    await unlessAbandoned(workload.finalReads(FINAL_TIMEOUT_MS));
     finished = true;
+  } catch (error) {
+    // A round given up on its abort signal fails its own way: say why the drill ended.
+    throw signal?.aborted ? abandonment(signal) : error;
   } finally {
     await workload.stop();
     injector.close();
@@ -148,6 +174,11 @@ export async function runFailoverDrill(opts: DrillOptions): Promise<DrillReport>
   await saveDrillReport(report);
   progress(`verdict: ${report.verdict}; ${report.lostWrites} lost writes; ${report.anomalies.length} anomalies; report ${report.reportFiles.json}`);
   return report;
+}
+
+function abandonment(signal: AbortSignal): OperationError {
+  const reason: unknown = signal.reason;
+  return new OperationError(`the drill was abandoned: ${reason instanceof Error ? reason.message : String(reason)}`);
 }
 
 interface Settings {

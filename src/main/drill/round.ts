@@ -20,6 +20,8 @@ export interface RoundContext {
   faultMs: number;
   settleMs: number;
   progress: (line: string) => void;
+  /** Aborted: the round stops at its next wait, and injects no fault from then on. */
+  signal: AbortSignal | undefined;
 }
 
 /** How long, beyond faultMs, a fault is kept while no write has been acknowledged. */
@@ -34,7 +36,7 @@ const NEW_LEADER_SIGHTING_MS = 5_000;
 export async function runRound(ctx: RoundContext, round: number, fault: DrillFault): Promise<DrillRound> {
   const { conn, timeline, workload, progress } = ctx;
   const notes: string[] = [];
-  await sleep(ctx.settleMs);
+  await sleep(ctx.settleMs, undefined, { signal: ctx.signal });
   await nextWriteAck(workload, performance.now(), STEADY_TIMEOUT_MS, 'a write to be acknowledged before the fault');
   const leader = await currentLeader(conn, STEADY_TIMEOUT_MS);
   const { id: oldLeader, term: oldTerm } = leader.status;
@@ -50,6 +52,7 @@ export async function runRound(ctx: RoundContext, round: number, fault: DrillFau
     });
   });
   try {
+    ctx.signal?.throwIfAborted();
     await inject(ctx, fault, oldLeader);
   } catch (error) {
     stopWatching();
@@ -78,7 +81,7 @@ export async function runRound(ctx: RoundContext, round: number, fault: DrillFau
   );
 
   const heldFor = performance.now() - injectedAt;
-  if (heldFor < ctx.faultMs) await sleep(ctx.faultMs - heldFor);
+  if (heldFor < ctx.faultMs) await sleep(ctx.faultMs - heldFor, undefined, { signal: ctx.signal });
   await probing;
   progress(`round ${round}: undoing the ${fault} of ${oldLeader} after ${Math.round(performance.now() - injectedAt)} ms`);
   await undo(ctx, fault, oldLeader);

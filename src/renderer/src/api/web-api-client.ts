@@ -25,12 +25,20 @@ const CALL_TIMEOUT_MS = 30_000;
 /**
  * Calls that may rightly take longer: the server bounds each of their steps itself (a drill of 10
  * rounds, each fault held up to a minute plus the failover, catch-up and convergence waits).
+ * The hosted cluster's figures come from src/main/hosting/local-cluster.ts: a member's health wait
+ * (20 s), SIGTERM's grace period (5 s), the wait after SIGKILL (5 s), 3 tries with new ports.
  */
 const LONG_CALL_TIMEOUT_MS: Partial<Record<ApiCallMethod, number>> = {
+  // The first call waits while the local cluster starts. Created: each of 3 tries starts the members
+  // together (health wait, then SIGKILL and its wait for one that failed) and stops them cleanly
+  // (grace period, SIGKILL wait) before the next: 3 × (20 + 5 + 5 + 5) s = 105 s at worst.
+  clusterSnapshot: 3 * 60_000,
   // Up to 10 s for a member to answer, then the hosted members' clean stop (a grace period each).
   connectRemote: 60_000,
-  // Starting the local members (each may take its health timeout).
+  // Starting the local members (each may take its health timeout), after a start under way.
   hostLocal: 2 * 60_000,
+  // A clean stop (grace period + SIGKILL wait: 10 s), then a start (health wait + SIGKILL wait: 25 s).
+  restartMember: 60_000,
   addMember: 5 * 60_000,
   removeMember: 2 * 60_000,
   healAll: 2 * 60_000,

@@ -141,14 +141,21 @@ export const useAppStore = defineStore('app', () => {
     }
   }
 
-  /** Calls the API for one action (none while another is pending); notes the outcome in the event log. */
+  /**
+   * Calls the API for one action; notes the outcome in the event log. While this page waits for
+   * another, the action is refused in the alert (the app would refuse it too).
+   */
   async function perform<T>(
     what: PendingAction,
     call: (from: RaftManagerApi) => Promise<T>,
     done: (result: T) => string,
     failed: string,
   ): Promise<void> {
-    if (!api || pending.value) return;
+    if (!api) return;
+    if (pending.value) {
+      error.value = `${failed}: another action is under way (${describePending(pending.value)}); try again once it is done`;
+      return;
+    }
     pending.value = what;
     try {
       cluster.note(done(await call(api)), what.memberId);
@@ -272,6 +279,10 @@ export const useAppStore = defineStore('app', () => {
     dismissError,
   };
 });
+
+function describePending({ action, memberId }: PendingAction): string {
+  return memberId === null ? action : `${action} ${memberId}`;
+}
 
 function message(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
