@@ -46,6 +46,8 @@ export interface AppServiceOptions {
  */
 const LOCAL_CLUSTER_NODE_ARGS = ['--election-timeout', '300-600', '--snapshot-entries', '1000'];
 const LOCAL_CLUSTER_SIZE = 3;
+/** How long a heal waits for the members' cleared faults to show in their statuses. */
+const HEAL_VISIBLE_MS = 3_000;
 /** How long a removal may take to reach the members that have not applied it yet. */
 const REMOVAL_SPREAD_MS = 5_000;
 /** How long stop() waits for the operation under way (a drill abandons its rounds at once) before it stops the members anyway. */
@@ -280,6 +282,9 @@ export class AppService {
       await faults.heal();
       watched.partitioned = null;
       for (const member of host?.members() ?? []) connection.refresh(member.id);
+      // Done once the page can see it (each member pushes a fault event), so that a partition
+      // asked for right after is not refused for drop lists already cleared.
+      await connection.waitUntil((c) => cutOffMembers(c).length === 0, HEAL_VISIBLE_MS, 'the cleared faults to show').catch(() => {});
     });
   }
 

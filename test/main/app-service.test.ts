@@ -27,6 +27,25 @@ function pids(snapshot: ClusterUpdate): number[] {
   return snapshot.members.flatMap((m) => (m.process?.pid ? [m.process.pid] : []));
 }
 
+/**
+ * Runs `test` against a fresh service hosting a 3-node cluster with a leader; stops it and checks
+ * that no raft-node it started outlives the test, on failure too.
+ */
+async function withHostedService(name: string, test: (service: AppService, seen: number[]) => Promise<void>): Promise<void> {
+  const dir = await tempDir(name);
+  const service = new AppService({ dir: join(dir, 'cluster'), nodeArgs: PATIENT_NODE_ARGS });
+  const seen: number[] = [];
+  try {
+    seen.push(...pids(await leaderSnapshot(service)));
+    await test(service, seen);
+  } finally {
+    await service.stop();
+    for (const pid of seen) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(seen.filter(isAlive), []);
+}
+
 describe('AppService', () => {
   it('creates the local cluster, reopens it on the next start, and stops it cleanly', async () => {
     const dir = await tempDir('app-service');
@@ -77,12 +96,8 @@ describe('AppService', () => {
     }
   });
 
-  it('reports the operation under way, and refuses another until it is done', async () => {
-    const dir = await tempDir('app-service-ops');
-    const service = new AppService({ dir: join(dir, 'cluster'), nodeArgs: PATIENT_NODE_ARGS });
-    const seen: number[] = [];
-    try {
-      seen.push(...pids(await leaderSnapshot(service)));
+  it('reports the operation under way, and refuses another until it is done', () =>
+    withHostedService('app-service-ops', async (service, seen) => {
       const adding = service.addMember();
       await eventually(async () => (await service.clusterSnapshot()).operation?.name === 'Adding a member', 5_000, 'the operation in the snapshot');
       await assert.rejects(service.healAll(), (error: Error) => {
@@ -96,20 +111,10 @@ describe('AppService', () => {
       assert.deepEqual(after.members.map((m) => [m.id, m.process?.state]), [['n1', 'running'], ['n2', 'running'], ['n3', 'running'], ['n4', 'running']]);
       seen.push(...pids(after));
       await service.healAll();
-    } finally {
-      await service.stop();
-      for (const pid of seen) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-      await rm(dir, { recursive: true, force: true });
-    }
-    assert.deepEqual(seen.filter(isAlive), []);
-  });
+    }));
 
-  it('refuses a second partition right after the first, until healAll', async () => {
-    const dir = await tempDir('app-service-partition');
-    const service = new AppService({ dir: join(dir, 'cluster'), nodeArgs: PATIENT_NODE_ARGS });
-    const seen: number[] = [];
-    try {
-      seen.push(...pids(await leaderSnapshot(service)));
+  it('refuses a second partition right after the first, until healAll', () =>
+    withHostedService('app-service-partition', async (service) => {
       await service.partitionMember('n1');
       // At once: the statuses polled every 250 ms may not show n1's drop lists yet.
       await assert.rejects(service.partitionMember('n3'), (error: Error) => {
@@ -121,20 +126,10 @@ describe('AppService', () => {
       await service.partitionMember('n3');
       await assert.rejects(service.partitionMember('n2'), /^OperationError: a partition is in force already \(n3 cut off/);
       await service.healAll();
-    } finally {
-      await service.stop();
-      for (const pid of seen) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-      await rm(dir, { recursive: true, force: true });
-    }
-    assert.deepEqual(seen.filter(isAlive), []);
-  });
+    }));
 
-  it('abandons a drill under way when stopped, and waits for it before stopping the members', async () => {
-    const dir = await tempDir('app-service-stop-drill');
-    const service = new AppService({ dir: join(dir, 'cluster'), nodeArgs: PATIENT_NODE_ARGS });
-    const seen: number[] = [];
-    try {
-      seen.push(...pids(await leaderSnapshot(service)));
+  it('abandons a drill under way when stopped, and waits for it before stopping the members', () =>
+    withHostedService('app-service-stop-drill', async (service) => {
       let settled = false;
       const drill = service.runDrill({ scenario: 'partition-leader', rounds: 50, faultMs: 1_000 });
       const outcome = drill.then(
@@ -146,13 +141,7 @@ describe('AppService', () => {
       await service.stop();
       assert.equal(settled, true, 'stop waited for the drill');
       assert.match(await outcome, /^the drill was abandoned: the app is stopping/);
-    } finally {
-      await service.stop();
-      for (const pid of seen) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-      await rm(dir, { recursive: true, force: true });
-    }
-    assert.deepEqual(seen.filter(isAlive), []);
-  });
+    }));
 
   it('says which folder could not hold a cluster', async () => {
     const dir = await tempDir('app-service-bad');

@@ -202,6 +202,9 @@ export class ClusterConnection {
       this.discover(event.status.members);
     } else if (event.event === 'membership') {
       this.discover(event.members);
+    } else if (event.event === 'fault' && member.status) {
+      // Faults change at once, not at the next status: a partition or a heal shows without delay.
+      member.status = { ...member.status, faults: event.faults };
     }
     this.emit({ kind: 'node', memberId, url: member.client.url, receivedAt: Date.now(), event });
   }
