@@ -10,17 +10,9 @@ import { Rng } from '../sim/rng.ts';
 const ELECTION = 200;
 const COMMIT = 100;
 
-function others(c: Cluster, ...ids: NodeId[]): NodeId[] {
-  return c.ids().filter((id) => !ids.includes(id));
-}
-
+/** Steps until one node of `on` leads and every node of `on` follows it in its term. */
 function stableLeader(c: Cluster, on: NodeId[]): NodeId {
-  const agreed = () => {
-    const leader = c.leader(on);
-    return leader && on.every((id) => c.node(id).leaderId === leader.id && c.node(id).term === leader.term) ? leader.id : undefined;
-  };
-  c.runUntil(() => agreed() !== undefined, ELECTION, `one leader followed by ${on.join(',')}`);
-  return agreed()!;
+  return c.awaitStableLeader(on, ELECTION);
 }
 
 function refusal(r: ProposeResult): string | undefined {
@@ -79,7 +71,7 @@ describe('learners', () => {
     // An election among the voters does not involve the learner either.
     const leader = stableLeader(c, ['n1', 'n2', 'n3']);
     c.isolate(leader);
-    stableLeader(c, others(c, leader, 'n4'));
+    stableLeader(c, c.others(leader, 'n4'));
     assert.equal(campaigns, 0, 'the learner took part in an election');
   });
 
@@ -89,7 +81,7 @@ describe('learners', () => {
     change(c, leader, { type: 'add-learner', id: 'n5', url: SIM_URL('n5') });
     commit(c, 'both-caught-up', c.ids());
     // The leader and two learners would be three of five members, but they are one of three voters.
-    const [v1, v2] = others(c, leader, 'n4', 'n5');
+    const [v1, v2] = c.others(leader, 'n4', 'n5');
     c.cut(leader, v1);
     c.cut(leader, v2);
     const result = c.propose(leader, 'x');
@@ -110,7 +102,7 @@ describe('learners', () => {
     assert.ok(c.transferLeadership(leader, 'n4').ok);
     c.runUntil(() => c.leader()?.id === 'n4', COMMIT, 'n4 leads');
     // Four voters: a majority needs three, and n4 is one of them.
-    const [v1, v2] = others(c, leader, 'n4');
+    const [v1, v2] = c.others(leader, 'n4');
     c.isolate(v1);
     commit(c, 'three-of-four', ['n4', leader, v2]);
     c.isolate(v2);
@@ -126,7 +118,7 @@ describe('removal', () => {
     const c = new Cluster({ seed: 54, nodes: 3 });
     commit(c, 'a', c.ids());
     const leader = stableLeader(c, c.ids());
-    const [removed, kept] = others(c, leader);
+    const [removed, kept] = c.others(leader);
     change(c, leader, { type: 'remove', id: removed });
     commit(c, 'b', [leader, kept]);
     assert.deepEqual(c.node(leader).status().conf.voters.sort(), [leader, kept].sort());
@@ -162,7 +154,7 @@ describe('removal', () => {
       COMMIT,
       'the removed leader steps down',
     );
-    const rest = others(c, leader);
+    const rest = c.others(leader);
     const next = stableLeader(c, rest);
     assert.notEqual(next, leader);
     commit(c, 'b', rest);
@@ -173,7 +165,7 @@ describe('removal', () => {
     const c = new Cluster({ seed: 59, nodes: 3 });
     commit(c, 'a', c.ids());
     const leader = stableLeader(c, c.ids());
-    const [gone, other] = others(c, leader);
+    const [gone, other] = c.others(leader);
     change(c, leader, { type: 'remove', id: gone });
     c.decommission(gone);
     const removal = c.proposeConfChange(leader, { type: 'remove', id: leader });
@@ -191,7 +183,7 @@ describe('removal', () => {
     const { c, leader } = withLearner(56);
     change(c, leader, { type: 'promote', id: 'n4' });
     change(c, leader, { type: 'remove', id: leader });
-    const rest = others(c, leader);
+    const rest = c.others(leader);
     stableLeader(c, rest);
     c.decommission(leader);
     for (let i = 0; i < 5; i++) commit(c, `after${i}`, rest);
@@ -202,7 +194,7 @@ describe('removal', () => {
     const c = new Cluster({ seed: 57, nodes: 3 });
     commit(c, 'a', c.ids());
     const leader = stableLeader(c, c.ids());
-    const [removed, kept] = others(c, leader);
+    const [removed, kept] = c.others(leader);
     // The removed node never hears of its removal: it still believes it is a voter.
     c.isolate(removed);
     change(c, leader, { type: 'remove', id: removed });
@@ -251,15 +243,15 @@ describe('one change at a time', () => {
     commit(c, 'base', c.ids());
     const s1 = stableLeader(c, c.ids());
     c.addJoiner('n5');
-    c.partition([[s1, 'n5'], others(c, s1, 'n5')]);
+    c.partition([[s1, 'n5'], c.others(s1, 'n5')]);
     const add = c.proposeConfChange(s1, { type: 'add-voter', id: 'n5', url: SIM_URL('n5') });
     assert.ok(add.ok);
     c.runUntil(() => c.node('n5').storage.entryAt(add.index)?.term === add.term, COMMIT, 'S5 holds "add S5"');
     c.crash(s1);
 
     // S2 wins among S2, S3, S4; its no-op reaches S3 only.
-    const s2 = c.awaitLeader(ELECTION, others(c, s1, 'n5')).id;
-    const [s3, s4] = others(c, s1, 'n5', s2);
+    const s2 = c.awaitLeader(ELECTION, c.others(s1, 'n5')).id;
+    const [s3, s4] = c.others(s1, 'n5', s2);
     c.partition([[s2, s3], [s4], ['n5'], [s1]]);
     let refusals = 0;
     c.runUntil(

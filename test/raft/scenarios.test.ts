@@ -16,18 +16,9 @@ function cluster(seed: number, nodes: number, extra: Partial<ClusterOptions> = {
   return new Cluster({ seed, nodes, ...extra });
 }
 
-function others(c: Cluster, ...ids: NodeId[]): NodeId[] {
-  return c.ids().filter((id) => !ids.includes(id));
-}
-
 /** Steps until one node of `on` leads and every node of `on` follows it in its term. */
 function stableLeader(c: Cluster, on: NodeId[]): NodeId {
-  const agreed = () => {
-    const leader = c.leader(on);
-    return leader && on.every((id) => c.node(id).leaderId === leader.id && c.node(id).term === leader.term) ? leader.id : undefined;
-  };
-  c.runUntil(() => agreed() !== undefined, ELECTION, `one leader followed by ${on.join(',')}`);
-  return agreed()!;
+  return c.awaitStableLeader(on, ELECTION);
 }
 
 /** Proposes on the leader of `on` and waits until every node in `on` applied it; returns its index. */
@@ -59,7 +50,7 @@ describe('election', () => {
     // Without failures nobody campaigns again.
     c.run(10 * c.electionTicksMax);
     assert.equal(c.leader(), leader);
-    assert.equal(leader.term, c.node(others(c, leader.id)[0]).term);
+    assert.equal(leader.term, c.node(c.others(leader.id)[0]).term);
     assert.equal(c.inv.elections(), 1);
   });
 
@@ -67,7 +58,7 @@ describe('election', () => {
     const c = cluster(2, 3);
     const first = c.awaitLeader(ELECTION);
     c.isolate(first.id);
-    const second = c.awaitLeader(ELECTION, others(c, first.id));
+    const second = c.awaitLeader(ELECTION, c.others(first.id));
     assert.ok(second.term > first.term);
 
     // The old leader rejoins: the new one keeps leading.
@@ -84,7 +75,7 @@ describe('election', () => {
     // Quorum again: a leader.
     c.heal();
     c.isolate(second.id);
-    c.awaitLeader(ELECTION, others(c, second.id));
+    c.awaitLeader(ELECTION, c.others(second.id));
   });
 
   test('many elections', () => {
@@ -95,7 +86,7 @@ describe('election', () => {
       const [a, b] = rng.shuffle(c.ids());
       c.isolate(a);
       c.isolate(b);
-      const connected = others(c, a, b);
+      const connected = c.others(a, b);
       c.runUntil(
         () => {
           const leader = c.leader(connected);
@@ -127,7 +118,7 @@ describe('agreement', () => {
     const c = cluster(5, 3);
     commit(c, 'a');
     const leader = c.leader()!.id;
-    const [f1, f2] = others(c, leader);
+    const [f1, f2] = c.others(leader);
     c.crash(f1);
     commit(c, 'b', [leader, f2]);
     c.crash(f2);
@@ -143,12 +134,12 @@ describe('agreement', () => {
     commit(c, 'a');
     const first = c.leader()!.id;
     c.crash(first);
-    commit(c, 'b', others(c, first));
+    commit(c, 'b', c.others(first));
     const second = c.leader()!.id;
     c.crash(second);
     c.run(10 * c.electionTicksMax);
     assert.ok(noLeader(c), 'one node of three must not lead');
-    const [last] = others(c, first, second);
+    const [last] = c.others(first, second);
     assert.deepEqual(payloads(c, last), ['a', 'b']);
   });
 
@@ -156,7 +147,7 @@ describe('agreement', () => {
     const c = cluster(7, 3);
     commit(c, 'a');
     const leader = c.leader()!.id;
-    const [away, stay] = others(c, leader);
+    const [away, stay] = c.others(leader);
     c.isolate(away);
     for (const v of ['b', 'c', 'd']) commit(c, v, [leader, stay]);
     c.heal();
@@ -168,7 +159,7 @@ describe('agreement', () => {
     const c = cluster(8, 5);
     commit(c, 'a');
     const leader = c.leader()!.id;
-    const [kept, ...cut] = others(c, leader);
+    const [kept, ...cut] = c.others(leader);
     c.partition([[leader, kept], ...cut.map((id) => [id])]);
     const result = c.propose(leader, 'b');
     assert.ok(result.ok);
@@ -202,11 +193,11 @@ describe('agreement', () => {
     const old = c.leader()!.id;
     c.isolate(old);
     for (const v of ['lost1', 'lost2', 'lost3']) assert.ok(c.propose(old, v).ok);
-    commit(c, 'b', others(c, old));
-    const second = c.leader(others(c, old))!.id;
+    commit(c, 'b', c.others(old));
+    const second = c.leader(c.others(old))!.id;
     c.heal();
     c.isolate(second);
-    commit(c, 'c', others(c, second));
+    commit(c, 'c', c.others(second));
     c.heal();
     commit(c, 'd');
     for (const id of c.ids()) assert.deepEqual(payloads(c, id), ['a', 'b', 'c', 'd']);
@@ -217,7 +208,7 @@ describe('agreement', () => {
     commit(c, 'start');
     // The old leader and a partner append many entries that never commit...
     const old = c.leader()!.id;
-    const [partner, ...majority] = others(c, old);
+    const [partner, ...majority] = c.others(old);
     c.partition([[old, partner], majority]);
     const divergent = 50;
     for (let i = 0; i < divergent; i++) assert.ok(c.propose(old, `old${i}`).ok);
@@ -262,10 +253,10 @@ describe('persistence', () => {
     const done = ['a', 'b'];
     for (let round = 0; round < 6; round++) {
       const leader = c.awaitLeader(ELECTION).id;
-      const victim = round % 2 === 0 ? leader : rng.pick(others(c, leader));
+      const victim = round % 2 === 0 ? leader : rng.pick(c.others(leader));
       c.crash(victim);
       const v = `r${round}`;
-      commit(c, v, others(c, victim));
+      commit(c, v, c.others(victim));
       done.push(v);
       c.restart(victim);
     }
@@ -278,7 +269,7 @@ describe('persistence', () => {
     commit(c, 'base');
     // (a) A replicates X to B only.
     const a = c.leader()!.id;
-    const [b, ...rest] = others(c, a);
+    const [b, ...rest] = c.others(a);
     c.partition([[a, b], rest]);
     const x = c.propose(a, 'X');
     assert.ok(x.ok);
@@ -409,7 +400,7 @@ describe('snapshots', () => {
     const c = cluster(24, 3, { compactEvery: COMPACT });
     commit(c, 'a');
     const leader = c.leader()!.id;
-    const [away, stay] = others(c, leader);
+    const [away, stay] = c.others(leader);
     c.isolate(away);
     lagBehindSnapshots(c, away, 40, [leader, stay]);
     const snaps = c.messagesSent(MessageType.Snap);
@@ -423,7 +414,7 @@ describe('snapshots', () => {
     const c = cluster(25, 3, { compactEvery: COMPACT });
     commit(c, 'a');
     const leader = c.leader()!.id;
-    const [away, stay] = others(c, leader);
+    const [away, stay] = c.others(leader);
     c.isolate(away);
     lagBehindSnapshots(c, away, 40, [leader, stay]);
     c.net.setOptions({ dropRate: 0.2, duplicateRate: 0.1, minDelay: 1, maxDelay: 4 });
@@ -439,7 +430,7 @@ describe('snapshots', () => {
       const c = cluster(26, 3, { compactEvery: COMPACT });
       commit(c, 'a');
       const leader = c.leader()!.id;
-      const [away, stay] = others(c, leader);
+      const [away, stay] = c.others(leader);
       c.crash(away);
       lagBehindSnapshots(c, away, 40, [leader, stay]);
       c.planCrash(away, point, (rd) => rd.snapshot !== undefined);
@@ -465,7 +456,7 @@ describe('snapshots', () => {
   test('restart from a snapshot', () => {
     const c = cluster(28, 3, { compactEvery: COMPACT });
     for (let i = 0; i < 25; i++) commit(c, `s${i}`);
-    const id = others(c, c.leader()!.id)[0];
+    const id = c.others(c.leader()!.id)[0];
     const snapIndex = c.node(id).storage.snapIndex();
     assert.ok(snapIndex > 0);
     c.crash(id);
@@ -515,7 +506,7 @@ describe('PreVote and CheckQuorum', () => {
     commit(c, 'a');
     const leader = c.leader()!;
     const term = leader.term;
-    const away = others(c, leader.id)[0];
+    const away = c.others(leader.id)[0];
     c.isolate(away);
     c.run(10 * c.electionTicksMax);
     assert.equal(c.node(away).storage.hardState.term, term, 'the isolated node raised its term');
@@ -539,7 +530,7 @@ describe('leadership transfer', () => {
     const c = cluster(37, 3);
     commit(c, 'a');
     const leader = c.leader()!;
-    const target = others(c, leader.id)[0];
+    const target = c.others(leader.id)[0];
     const term = leader.term;
     assert.ok(c.transferLeadership(leader.id, target).ok);
     c.runUntil(() => c.leader()?.id === target, 5, `${target} leads`);
@@ -551,7 +542,7 @@ describe('leadership transfer', () => {
     const c = cluster(38, 3);
     commit(c, 'a');
     const leader = c.leader()!;
-    const [target, other] = others(c, leader.id);
+    const [target, other] = c.others(leader.id);
     c.isolate(target);
     for (let i = 0; i < 20; i++) commit(c, `b${i}`, [leader.id, other]);
     c.heal();
@@ -576,7 +567,7 @@ describe('leadership transfer', () => {
     const c = cluster(39, 3);
     commit(c, 'a');
     const leader = c.leader()!;
-    const target = others(c, leader.id)[0];
+    const target = c.others(leader.id)[0];
     c.isolate(target);
     assert.ok(c.transferLeadership(leader.id, target).ok);
     c.runUntil(() => c.propose(leader.id, 'after').ok, 2 * c.electionTicksMax, 'the leader accepts proposals again');
@@ -612,7 +603,7 @@ describe('ReadIndex', () => {
   test('a follower read is answered through the leader', () => {
     const c = cluster(41, 3);
     const index = commit(c, 'a');
-    const follower = others(c, c.leader()!.id)[0];
+    const follower = c.others(c.leader()!.id)[0];
     assert.ok(c.readIndex(follower, 'f1').ok);
     c.runUntil(() => c.node(follower).readStates.length > 0, 10, 'the follower read state');
     assert.ok(c.node(follower).readStates[0].index >= index);
@@ -625,7 +616,7 @@ describe('ReadIndex', () => {
       const old = c.leader()!;
       c.isolate(old.id);
       assert.ok(c.readIndex(old.id, 'stale').ok);
-      commit(c, 'b', others(c, old.id));
+      commit(c, 'b', c.others(old.id));
       c.run(2 * c.electionTicksMax);
       assert.equal(old.readStates.length, 0, `checkQuorum=${checkQuorum}: the old leader answered a read`);
       c.heal();

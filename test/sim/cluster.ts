@@ -199,6 +199,21 @@ export class Cluster {
     return this.leader(ids)!;
   }
 
+  /** Steps until one node of `on` leads and every node of `on` follows it in its term; returns its id. */
+  awaitStableLeader(on: NodeId[], maxSteps: number): NodeId {
+    const agreed = () => {
+      const leader = this.leader(on);
+      return leader && on.every((id) => this.node(id).leaderId === leader.id && this.node(id).term === leader.term) ? leader.id : undefined;
+    };
+    this.runUntil(() => agreed() !== undefined, maxSteps, `one leader followed by ${on.join(',')}`);
+    return agreed()!;
+  }
+
+  /** Every node id but `ids`. */
+  others(...ids: NodeId[]): NodeId[] {
+    return this.ids().filter((id) => !ids.includes(id));
+  }
+
   /** Steps until `payload` is applied on every node in `ids`. */
   awaitApplied(payload: string, ids: NodeId[], maxSteps: number): void {
     this.runUntil(() => this.appliedOn(payload, ids), maxSteps, `${payload} applied on ${ids.join(',')}`);
