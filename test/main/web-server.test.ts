@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { createApiHandlers, type ApiService } from '../../src/main/api-handlers.ts';
 import { CONTENT_SECURITY_POLICY } from '../../src/main/content-security-policy.ts';
 import { startWebServer, type WebServer } from '../../src/main/web-server.ts';
+import { refusingService } from './support/refusing-service.ts';
 import type { ClusterUpdate } from '../../src/shared/api.ts';
 import { CLOSE_BAD_FRAME, CLOSE_UNAUTHORIZED, SESSION_META_NAME } from '../../src/shared/web-api-protocol.ts';
 
@@ -19,13 +20,11 @@ function update(full: boolean): ClusterUpdate {
   return { full, at: 1, cluster: { name: 'local', source: { kind: 'hosted', dir: '/d' } }, leaderId: 'n1', term: 2, commitRate: 0, members: [], lag: {}, elections: [], log: [], operation: null };
 }
 
-async function notHere(method: string): Promise<never> {
-  throw new Error(`${method} is not served in this test`);
-}
 
 /** Records what the handlers were asked; subscribe pushes a full update, then a delta. */
 function fakeService(): ApiService & { kills: string[]; subscribers: number } {
-  const fake = {
+  // The operations' handlers are tested in api-handlers.test.ts.
+  const fake = Object.assign(refusingService(), {
     kills: [] as string[],
     subscribers: 0,
     clusterSnapshot: async () => update(true),
@@ -35,18 +34,6 @@ function fakeService(): ApiService & { kills: string[]; subscribers: number } {
     restartMember: async (id: string) => {
       throw new Error(`no member "${id}"`);
     },
-    // The operations' handlers are tested in api-handlers.test.ts.
-    connectRemote: () => notHere('connectRemote'),
-    hostLocal: () => notHere('hostLocal'),
-    listProfiles: () => notHere('listProfiles'),
-    deleteProfile: () => notHere('deleteProfile'),
-    addMember: () => notHere('addMember'),
-    removeMember: () => notHere('removeMember'),
-    transferLeader: () => notHere('transferLeader'),
-    pauseMember: () => notHere('pauseMember'),
-    partitionMember: () => notHere('partitionMember'),
-    healAll: () => notHere('healAll'),
-    runDrill: () => notHere('runDrill'),
     subscribe: (onUpdate: (u: ClusterUpdate) => void) => {
       fake.subscribers++;
       const timer = setTimeout(() => {
@@ -58,7 +45,7 @@ function fakeService(): ApiService & { kills: string[]; subscribers: number } {
         fake.subscribers--;
       };
     },
-  };
+  });
   return fake;
 }
 

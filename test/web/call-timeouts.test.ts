@@ -12,6 +12,7 @@ import { createApiHandlers, type ApiService } from '../../src/main/api-handlers.
 import { startWebServer, type WebServer } from '../../src/main/web-server.ts';
 import type { ClusterMember, ClusterUpdate } from '../../src/shared/api.ts';
 import { eventually } from '../main/support/hosted.ts';
+import { refusingService } from '../main/support/refusing-service.ts';
 import { launchChromium, type Chromium } from './chromium.ts';
 import { watchForProblems } from './page-problems.ts';
 
@@ -56,9 +57,6 @@ function snapshot(): ClusterUpdate {
   };
 }
 
-async function notHere(method: string): Promise<never> {
-  throw new Error(`${method} is not served in this test`);
-}
 
 /** A call held until the test answers it. */
 class HeldCall {
@@ -81,26 +79,14 @@ describe('web-mode call timeouts in Chromium', () => {
 
   before(async () => {
     assert.ok(existsSync(join(RENDERER_DIR, 'index.html')), `${RENDERER_DIR} is missing: run npx electron-vite build`);
-    const service: ApiService = {
+    const service: ApiService = Object.assign(refusingService(), {
       clusterSnapshot: async () => {
         await snapshots.hold();
         return snapshot();
       },
       restartMember: () => restarts.hold(),
       listProfiles: async () => ({ profiles: [], problems: [] }),
-      subscribe: () => () => {},
-      connectRemote: () => notHere('connectRemote'),
-      hostLocal: () => notHere('hostLocal'),
-      deleteProfile: () => notHere('deleteProfile'),
-      killMember: () => notHere('killMember'),
-      addMember: () => notHere('addMember'),
-      removeMember: () => notHere('removeMember'),
-      transferLeader: () => notHere('transferLeader'),
-      pauseMember: () => notHere('pauseMember'),
-      partitionMember: () => notHere('partitionMember'),
-      healAll: () => notHere('healAll'),
-      runDrill: () => notHere('runDrill'),
-    };
+    });
     const handlers = createApiHandlers(service, () => ({ app: '1.0.0', electron: null, node: process.versions.node, chrome: null }));
     server = await startWebServer({ rendererDir: RENDERER_DIR, handlers });
     browser = await launchChromium();
